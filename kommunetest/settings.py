@@ -1,0 +1,270 @@
+"""Every setting, declared once with its default and help.
+
+Precedence: defaults < `kommunetest.toml` (in the project directory) < `KOMMUNETEST_*` environment < flags.
+A setting `section.name` is `[section] name = ...` in the TOML file and `KOMMUNETEST_SECTION_NAME` in the
+environment. Settings marked secret are read from the environment only, never from a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from kommunetest.errors import ConfigError, Problem, ValidationError
+
+CONFIG_FILE = "kommunetest.toml"
+ENV_PREFIX = "KOMMUNETEST_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret(description: str) -> Any:
+    return Field(default=None, description=description, json_schema_extra={"secret": True})
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ProjectSettings(Section):
+    municipalities: str = Field("municipalities.csv", description="Path of the municipality register (CSV).")
+    scenarios: str = Field("scenarios/*.yaml", description="Glob of the question bank's YAML files.")
+    results_dir: str = Field(
+        "results", description="Working data: the database, raw mail, snapshots and screenshots."
+    )
+    reports_dir: str = Field("reports", description="Where built reports go by default.")
+
+
+class StoreSettings(Section):
+    database_url: str | None = _secret(
+        "SQLAlchemy URL of the database, e.g. postgresql+psycopg://user:pw@host/db. "
+        "Empty: a SQLite file results/kommunetest.db. Environment only (it may hold a password)."
+    )
+    sqlite_busy_timeout_s: float = Field(30.0, description="How long a SQLite writer waits for a lock.")
+
+
+class CalendarSettings(Section):
+    timezone: str = Field("Europe/Oslo", description="Time zone of every office-hours rule.")
+    office_open: str = Field("08:00", description="When service desks open on working days (HH:MM).")
+    office_close: str = Field("15:30", description="When service desks close on working days (HH:MM).")
+    close_christmas_eve: bool = Field(
+        False, description="Treat 24 December as a closure day for every municipality."
+    )
+    close_new_years_eve: bool = Field(
+        False, description="Treat 31 December as a closure day for every municipality."
+    )
+    closures_file: str | None = Field(
+        None,
+        description="CSV of extra closure days (kommunenummer,date; kommunenummer '*' for all).",
+    )
+
+
+class RoundSettings(Section):
+    seed: int = Field(2027, description="Seed for sampling, assignment and scheduling (reproducible plans).")
+    email_per_municipality: int = Field(
+        3, ge=0, description="E-mail questions per municipality (Forbrukerrådet 2019: 3)."
+    )
+    phone_per_municipality: int = Field(
+        2, ge=0, description="Phone calls per municipality (Forbrukerrådet 2019: 2)."
+    )
+    call_window_start: str = Field("09:30", description="Earliest time a phone probe is planned (HH:MM).")
+    call_window_end: str = Field("15:00", description="Latest time a phone probe is planned (HH:MM).")
+    min_days_between_probes: int = Field(
+        3, ge=0, description="Working days kept between two e-mail probes to the same municipality."
+    )
+
+
+class EmailSettings(Section):
+    live: bool = Field(
+        False,
+        description="Allow sending to addresses outside loopback. Off: sending to real "
+        "municipalities is refused and commands say what they would send.",
+    )
+
+
+class WebSettings(Section):
+    user_agent: str = Field(
+        "kommunetest/0.1 (+https://github.com/kommunetest/kommunetest; tilgjengelighetstest)",
+        description="User agent of the crawler: honest, with a link that explains the test.",
+    )
+    chromium_path: str = Field("/usr/bin/chromium", description="Chromium executable used by Playwright.")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project: ProjectSettings = Field(default_factory=ProjectSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    rounds: RoundSettings = Field(default_factory=RoundSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+
+    # Not settings: where the values came from, and the directory relative paths start from.
+    project_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    def path(self, value: str | Path) -> Path:
+        """Resolve a path setting against the project directory."""
+        p = Path(value)
+        return p if p.is_absolute() else self.project_dir / p
+
+    @property
+    def results_dir(self) -> Path:
+        return self.path(self.project.results_dir)
+
+    def get(self, dotted: str) -> Any:
+        section, name = dotted.split(".", 1)
+        return getattr(getattr(self, section), name)
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    name: str  # dotted: section.name
+    default: Any
+    help: str
+    env: str
+    secret: bool
+
+
+def declared() -> Iterator[SettingInfo]:
+    """Every declared setting, in declaration order."""
+    for section, sfield in Settings.model_fields.items():
+        if section in ("project_dir", "sources"):
+            continue
+        model = sfield.annotation
+        assert isinstance(model, type) and issubclass(model, Section)
+        for name, f in model.model_fields.items():
+            extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+            yield SettingInfo(
+                name=f"{section}.{name}",
+                default=f.get_default(call_default_factory=True),
+                help=f.description or "",
+                env=f"{ENV_PREFIX}{section}_{name}".upper(),
+                secret=bool(extra.get("secret")),
+            )
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
+    m = pattern.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValidationError([Problem(str(path), f"not UTF-8 text: {e}", hint="save it as UTF-8")]) from e
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise ValidationError(
+            [Problem(str(path), f"TOML syntax error: {e}", line=int(m.group(1)) if m else None)]
+        ) from e
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Environment values are strings; JSON literals (numbers, booleans, lists) are decoded."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def load_settings(
+    project_dir: Path | str | None = None,
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from defaults, the project's TOML file, the environment and flags."""
+    project_dir = Path(project_dir or os.environ.get(f"{ENV_PREFIX}PROJECT") or Path.cwd()).resolve()
+    env = os.environ if env is None else env
+    infos = {i.name: i for i in declared()}
+    values: dict[str, dict[str, Any]] = {}
+    sources: dict[str, str] = {}
+    problems: list[Problem] = []
+
+    toml_path = project_dir / CONFIG_FILE
+    if toml_path.is_file():
+        data, text = _read_toml(toml_path)
+        for section, body in data.items():
+            if section not in Settings.model_fields or section in ("project_dir", "sources"):
+                problems.append(
+                    Problem(
+                        str(toml_path),
+                        f"unknown section [{section}]",
+                        line=_line_of(text, f"[{section}]") or _line_of(text, section),
+                        hint="see `kommunetest settings` for the sections and names",
+                    )
+                )
+                continue
+            if not isinstance(body, dict):
+                problems.append(Problem(str(toml_path), "must be a table", field=section))
+                continue
+            for name, value in body.items():
+                dotted = f"{section}.{name}"
+                info = infos.get(dotted)
+                if info is None:
+                    problems.append(
+                        Problem(
+                            str(toml_path),
+                            "unknown setting",
+                            line=_line_of(text, name),
+                            field=dotted,
+                            hint="see `kommunetest settings` for the names",
+                        )
+                    )
+                elif info.secret:
+                    problems.append(
+                        Problem(
+                            str(toml_path),
+                            "is a secret and may not be stored in a file",
+                            line=_line_of(text, name),
+                            field=dotted,
+                            hint=f"remove it and set {info.env} in the environment",
+                        )
+                    )
+                else:
+                    values.setdefault(section, {})[name] = value
+                    sources[dotted] = CONFIG_FILE
+
+    for info in infos.values():
+        if info.env in env:
+            section, name = info.name.split(".", 1)
+            values.setdefault(section, {})[name] = _parse_env_value(env[info.env])
+            sources[info.name] = f"env {info.env}"
+
+    for dotted, value in (flags or {}).items():
+        if value is None:
+            continue
+        if dotted not in infos:
+            raise ConfigError(f"unknown setting {dotted!r}")
+        section, name = dotted.split(".", 1)
+        values.setdefault(section, {})[name] = value
+        sources[dotted] = "flag"
+
+    if problems:
+        raise ValidationError(problems, summary=f"{CONFIG_FILE} has problems")
+    try:
+        settings = Settings.model_validate(values)
+    except PydanticValidationError as e:
+        out = []
+        for err in e.errors():
+            dotted = ".".join(str(p) for p in err["loc"][:2])
+            src = sources.get(dotted, "default")
+            line = _line_of(toml_path.read_text("utf-8"), dotted.split(".")[-1]) if src == CONFIG_FILE else None
+            out.append(Problem(src if src != CONFIG_FILE else str(toml_path), err["msg"], line=line, field=dotted))
+        raise ValidationError(out, summary="invalid settings") from e
+    settings.project_dir = project_dir
+    settings.sources = sources
+    return settings
