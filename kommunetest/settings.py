@@ -262,8 +262,12 @@ def load_settings(
         for err in e.errors():
             dotted = ".".join(str(p) for p in err["loc"][:2])
             src = sources.get(dotted, "default")
-            line = _line_of(toml_path.read_text("utf-8"), dotted.split(".")[-1]) if src == CONFIG_FILE else None
-            out.append(Problem(src if src != CONFIG_FILE else str(toml_path), err["msg"], line=line, field=dotted))
+            line = (
+                _line_of(toml_path.read_text("utf-8"), dotted.split(".")[-1]) if src == CONFIG_FILE else None
+            )
+            out.append(
+                Problem(src if src != CONFIG_FILE else str(toml_path), err["msg"], line=line, field=dotted)
+            )
         raise ValidationError(out, summary="invalid settings") from e
     settings.project_dir = project_dir
     settings.sources = sources

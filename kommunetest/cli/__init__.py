@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "register",
     "scenarios",
     "round",
+    "web",
+    "email",
 ]
 
 

@@ -1,0 +1,10 @@
+"""`kommunetest email`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("email")
+def command() -> None:
+    """(email commands)"""

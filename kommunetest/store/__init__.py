@@ -1,0 +1,28 @@
+"""All SQL lives in this package: SQLAlchemy Core over SQLite (default) or PostgreSQL.
+
+`Store` is assembled from one mixin per subject; channels add theirs here (never SQL elsewhere).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kommunetest.store.evidence import EvidenceMixin
+from kommunetest.store.observations import ObservationsMixin
+from kommunetest.store.rounds import PROBE_STATUSES, RoundsMixin, probe_id
+
+if TYPE_CHECKING:
+    from kommunetest.settings import Settings
+
+__all__ = ["PROBE_STATUSES", "Store", "probe_id"]
+
+
+class Store(RoundsMixin, ObservationsMixin, EvidenceMixin):
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
+        return cls.connect(
+            settings.store.database_url,
+            settings.results_dir,
+            busy_timeout_s=settings.store.sqlite_busy_timeout_s,
+            migrate=migrate,
+        )

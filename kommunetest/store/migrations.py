@@ -1,0 +1,146 @@
+"""Explicit, numbered schema migrations.
+
+Each migration states its DDL in full (its own Table objects), so that a database built from scratch and one
+upgraded step by step end up the same. Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    inspect,
+    select,
+)
+
+from kommunetest.store import schema
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+
+def _m001_initial(conn: Connection) -> None:
+    md = MetaData()
+    Table(
+        "rounds",
+        md,
+        Column("name", String(100), primary_key=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("start_date", Date, nullable=False),
+        Column("weeks", Integer, nullable=False),
+        Column("seed", Integer, nullable=False),
+        Column("method_version", String(50), nullable=False),
+        Column("sample", JSON, nullable=False),
+        Column("scenario_ids", JSON, nullable=False),
+        Column("config", JSON, nullable=False),
+        Column("status", String(20), nullable=False),
+    )
+    Table(
+        "round_municipalities",
+        md,
+        Column("round_name", String(100), ForeignKey("rounds.name"), primary_key=True),
+        Column("kommunenummer", String(4), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("name_alt", String(200)),
+        Column("county_number", String(2), nullable=False),
+        Column("county", String(100), nullable=False),
+        Column("population", Integer, nullable=False),
+        Column("size_class", String(20), nullable=False),
+        Column("website", String(500)),
+        Column("email", String(320)),
+        Column("phone", String(40)),
+    )
+    Table(
+        "probes",
+        md,
+        Column("id", String(200), primary_key=True),
+        Column("round_name", String(100), ForeignKey("rounds.name"), nullable=False),
+        Column("kommunenummer", String(4), nullable=False),
+        Column("scenario_id", String(100), nullable=False),
+        Column("channel", String(10), nullable=False),
+        Column("sector", String(40), nullable=False),
+        Column("planned_at", DateTime(timezone=True)),
+        Column("persona_id", String(100)),
+        Column("variant", Integer, nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("details", JSON, nullable=False),
+        UniqueConstraint("round_name", "kommunenummer", "scenario_id", name="uq_probe"),
+        Index("ix_probes_round_channel_status", "round_name", "channel", "status"),
+        Index("ix_probes_planned", "planned_at"),
+    )
+    Table(
+        "observations",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("probe_id", String(200), ForeignKey("probes.id"), nullable=False),
+        Column("key", String(100), nullable=False),
+        Column("kind", String(40), nullable=False),
+        Column("grade", String(40)),
+        Column("value", JSON, nullable=False),
+        Column("observed_at", DateTime(timezone=True), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Column("source", String(100), nullable=False),
+        UniqueConstraint("probe_id", "key", name="uq_observation"),
+    )
+    Table(
+        "evidence",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("sha256", String(64), nullable=False),
+        Column("kind", String(40), nullable=False),
+        Column("path", String(500), nullable=False),
+        Column("size", Integer, nullable=False),
+        Column("media_type", String(100), nullable=False),
+        Column("probe_id", String(200), ForeignKey("probes.id")),
+        Column("observation_id", Integer, ForeignKey("observations.id")),
+        Column("meta", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("sha256", "kind", "probe_id", name="uq_evidence"),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: list[Migration] = [
+    (1, "initial: rounds, round_municipalities, probes, observations, evidence", _m001_initial),
+]
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    if not inspect(conn).has_table("schema_migrations"):
+        return set()
+    return set(conn.execute(select(schema.schema_migrations.c.version)).scalars())
+
+
+def migrate(conn: Connection) -> list[int]:
+    """Apply what is missing, in order, inside the caller's transaction. Returns the versions applied."""
+    schema.schema_migrations.create(conn, checkfirst=True)
+    done = applied_versions(conn)
+    applied = []
+    for version, name, fn in MIGRATIONS:
+        if version in done:
+            continue
+        fn(conn)
+        conn.execute(
+            schema.schema_migrations.insert().values(version=version, name=name, applied_at=datetime.now(UTC))
+        )
+        applied.append(version)
+    return applied
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1][0]

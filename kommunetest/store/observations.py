@@ -1,0 +1,66 @@
+"""Observations: what a probe produced, one row per (probe, key), written idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from kommunetest.store import schema as t
+from kommunetest.store.base import StoreBase
+
+
+class ObservationsMixin(StoreBase):
+    def record_observation(
+        self,
+        probe_id: str,
+        key: str,
+        *,
+        kind: str,
+        value: dict[str, Any],
+        observed_at: datetime,
+        source: str,
+        grade: str | None = None,
+        replace: bool = False,
+    ) -> dict[str, Any]:
+        """Record what a probe produced. Re-running a stage keeps the first row unless `replace` is set."""
+        row = {
+            "probe_id": probe_id,
+            "key": key,
+            "kind": kind,
+            "grade": grade,
+            "value": value,
+            "observed_at": observed_at,
+            "recorded_at": datetime.now(UTC),
+            "source": source,
+        }
+        o = t.observations
+        with self.begin() as conn:
+            inserted = self.insert_ignore(conn, o, [row], ["probe_id", "key"])
+            if not inserted and replace:
+                conn.execute(
+                    update(o)
+                    .where(o.c.probe_id == probe_id, o.c.key == key)
+                    .values({k: v for k, v in row.items() if k not in ("probe_id", "key")})
+                )
+            found = conn.execute(select(o).where(o.c.probe_id == probe_id, o.c.key == key)).mappings().one()
+            return dict(found)
+
+    def observations(
+        self, round_name: str, *, kind: str | None = None, probe_ids: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        o, p = t.observations, t.probes
+        q = (
+            select(o, p.c.kommunenummer, p.c.scenario_id, p.c.channel, p.c.sector)
+            .select_from(o.join(p, p.c.id == o.c.probe_id))
+            .where(p.c.round_name == round_name)
+            .order_by(o.c.id)
+        )
+        if kind:
+            q = q.where(o.c.kind == kind)
+        if probe_ids is not None:
+            q = q.where(o.c.probe_id.in_(list(probe_ids)))
+        with self.begin() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
