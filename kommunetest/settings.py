@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
@@ -82,7 +82,57 @@ class RoundSettings(Section):
     )
 
 
+class Persona(Section):
+    """A fictitious citizen with a mailbox. The password comes from KOMMUNETEST_PERSONA_<ID>_PASSWORD."""
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id, used in the password's env name."
+    )
+    name: str = Field(description="Display name in From:, e.g. 'Anna Berg'.")
+    email: str = Field(description="The persona's address.")
+    address: str = Field("", description="Street address, for questions that need one.")
+    city: str = Field("", description="Postal town.")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server.")
+    smtp_port: int = Field(2525, description="SMTP port.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field("none", description="SMTP transport security.")
+    imap_host: str = Field("127.0.0.1", description="IMAP server.")
+    imap_port: int = Field(1143, description="IMAP port.")
+    imap_tls: Literal["none", "starttls", "tls"] = Field("none", description="IMAP transport security.")
+    username: str | None = Field(None, description="Login name; default: the e-mail address.")
+
+    @property
+    def password_env(self) -> str:
+        return f"{ENV_PREFIX}PERSONA_{self.id.upper().replace('-', '_')}_PASSWORD"
+
+    def password(self, env: Mapping[str, str] | None = None) -> str | None:
+        return (os.environ if env is None else env).get(self.password_env)
+
+
+REHEARSAL_PERSONAS = [
+    Persona(id="anna", name="Anna Berg", email="anna.berg@persona.kommunetest.test",
+            address="Storgata 12", city="Lillevik"),
+    Persona(id="jonas", name="Jonas Haugen", email="jonas.haugen@persona.kommunetest.test",
+            address="Fjellvegen 3", city="Nordstrand"),
+    Persona(id="ingrid", name="Ingrid Solberg", email="ingrid.solberg@persona.kommunetest.test",
+            address="Skolebakken 7", city="Elvedal"),
+    Persona(id="ola", name="Ola Nilsen", email="ola.nilsen@persona.kommunetest.test",
+            address="Havnegata 21", city="Sjøby"),
+    Persona(id="fatima", name="Fatima Ali", email="fatima.ali@persona.kommunetest.test",
+            address="Lindeveien 5", city="Bakkeby"),
+    Persona(id="per", name="Per Johansen", email="per.johansen@persona.kommunetest.test",
+            address="Tunvegen 14", city="Åsen"),
+]  # fmt: skip
+
+
 class EmailSettings(Section):
+    personas: list[Persona] = Field(
+        default_factory=lambda: [p.model_copy() for p in REHEARSAL_PERSONAS],
+        description="The personas ([[email.personas]] tables). Default: rehearsal personas on the "
+        "reserved .test domain, for the local mail system.",
+    )
+    allow_persona_reuse: bool = Field(
+        False, description="Let one persona send two probes of a round to the same municipality."
+    )
     live: bool = Field(
         False,
         description="Allow sending to addresses outside loopback. Off: sending to real "
@@ -96,6 +146,30 @@ class WebSettings(Section):
         description="User agent of the crawler: honest, with a link that explains the test.",
     )
     chromium_path: str = Field("/usr/bin/chromium", description="Chromium executable used by Playwright.")
+    max_pages_per_site: int = Field(60, ge=1, description="Pages fetched per municipality's site at most.")
+    max_bytes_per_page: int = Field(
+        5_000_000, ge=1024, description="Bytes read of one response; the rest is cut while streaming."
+    )
+    max_bytes_per_site: int = Field(
+        60_000_000, ge=1024, description="Bytes read from one municipality's site at most."
+    )
+    site_time_budget_s: float = Field(
+        300.0, gt=0, description="Wall time for crawling one site; the crawl stops with what it has."
+    )
+    per_host_concurrency: int = Field(2, ge=1, le=8, description="Requests in flight to one host at most.")
+    host_delay_s: float = Field(
+        0.5,
+        ge=0,
+        description="Seconds between the starts of two requests to one host (robots.txt "
+        "Crawl-delay raises it for that host).",
+    )
+    global_concurrency: int = Field(64, ge=1, description="Requests in flight over all hosts at most.")
+    sites_concurrency: int = Field(32, ge=1, description="Sites crawled at the same time.")
+    request_timeout_s: float = Field(
+        20.0, gt=0, description="Total time for one request, redirects and body included."
+    )
+    max_redirects: int = Field(8, ge=0, description="Redirect hops followed for one request.")
+    site_search: bool = Field(True, description="Use each site's own search for every item (top-5 check).")
 
 
 class Settings(BaseModel):
