@@ -21,7 +21,9 @@ def main() -> None:
         register = load_register(register_path(settings))
         bank = load_scenarios(*scenarios_pattern(settings))
         t1 = time.perf_counter()
-        plan = plan_round("bench", register, bank, settings, start=date(2027, 2, 1), weeks=6, sample=Sample("census"))
+        plan = plan_round(
+            "bench", register, bank, settings, start=date(2027, 2, 1), weeks=6, sample=Sample("census")
+        )
         t2 = time.perf_counter()
         store = Store.open(settings)
         n = save_plan(store, "bench", plan, start=date(2027, 2, 1), weeks=6, seed=settings.rounds.seed,

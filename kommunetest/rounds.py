@@ -91,20 +91,36 @@ def select_municipalities(register: Register, sample: Sample, seed: int) -> list
         pool = chosen if not sample.counties else pool + [m for m in chosen if m not in pool]
     if sample.kind != "stratified" or sample.size is None or sample.size >= len(pool):
         return sorted(pool, key=lambda m: m.kommunenummer)
-    strata: dict[tuple[str, str], list[Municipality]] = defaultdict(list)
+    # Two-stage allocation: counties get their share of the sample exactly (largest remainders), then each
+    # county's share is split over its size classes the same way, so both margins stay proportional.
+    counties: dict[str, list[Municipality]] = defaultdict(list)
     for m in pool:
-        strata[(m.county_number, m.size_class)].append(m)
-    quotas = {k: sample.size * len(v) / len(pool) for k, v in strata.items()}
-    alloc = {k: math.floor(q) for k, q in quotas.items()}
-    rest = sample.size - sum(alloc.values())
-    for k in sorted(quotas, key=lambda k: (-(quotas[k] - alloc[k]), k))[:rest]:
-        alloc[k] += 1
+        counties[m.county_number].append(m)
+    strata: dict[tuple[str, str], list[Municipality]] = defaultdict(list)
+    alloc: dict[tuple[str, str], int] = {}
+    for county, n in _largest_remainder({c: len(v) for c, v in counties.items()}, sample.size).items():
+        classes: dict[str, list[Municipality]] = defaultdict(list)
+        for m in counties[county]:
+            classes[m.size_class].append(m)
+        for cls, k in _largest_remainder({c: len(v) for c, v in classes.items()}, n).items():
+            strata[(county, cls)] = classes[cls]
+            alloc[(county, cls)] = k
     rng = random.Random(f"sample:{seed}")
     out: list[Municipality] = []
     for k in sorted(strata):
         members = sorted(strata[k], key=lambda m: m.kommunenummer)
         out.extend(rng.sample(members, alloc[k]))
     return sorted(out, key=lambda m: m.kommunenummer)
+
+
+def _largest_remainder(sizes: dict[str, int], total: int) -> dict[str, int]:
+    """Split `total` over groups in proportion to their sizes, in whole numbers that add up exactly."""
+    whole = sum(sizes.values())
+    quotas = {k: total * v / whole for k, v in sizes.items()}
+    out = {k: math.floor(q) for k, q in quotas.items()}
+    for k in sorted(quotas, key=lambda k: (-(quotas[k] - out[k]), k))[: total - sum(out.values())]:
+        out[k] += 1
+    return out
 
 
 @dataclass
@@ -115,13 +131,6 @@ class Plan:
 
     def count(self, channel: str) -> int:
         return sum(1 for p in self.probes if p["channel"] == channel)
-
-
-def _variant_count(s: Scenario) -> int:
-    spec = s.email
-    if spec is None:
-        return 1
-    return max(len(spec.subject), len(spec.body))
 
 
 def _assign(
@@ -207,7 +216,13 @@ def plan_round(
     rs = settings.rounds
     seed = rs.seed if seed is None else seed
     calendars = calendars or Calendars.from_settings(settings)
-    chosen = [bank.get(i) for i in scenario_ids] if scenario_ids else list(bank)
+    if scenario_ids:
+        for i in scenario_ids:
+            bank.get(i)  # NotFoundError names an unknown id
+        # Bank order, not the caller's: the plan must not depend on how the ids were listed or stored.
+        chosen = [s for s in bank if s.id in set(scenario_ids)]
+    else:
+        chosen = list(bank)
     munis = select_municipalities(register, sample, seed)
     if not munis:
         raise UsageError("the round has no municipalities", hint="check --municipalities")
@@ -259,7 +274,7 @@ def plan_round(
             day = email_days.pick(cal, m.county_number, s.id, own)
             own.append(day)
             open_, close = cal.office_window(day) if cal.is_working_day(day) else national.office_window(day)
-            variant = variant_seen[(m.county_number, s.id)] % _variant_count(s)
+            variant = variant_seen[(m.county_number, s.id)] % s.email.variant_count if s.email else 0
             variant_seen[(m.county_number, s.id)] += 1
             probes.append(
                 {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,73 @@ def store(store_url: str, tmp_path: Path):
     s = Store.connect(store_url, tmp_path / "results")
     yield s
     s.close()
+
+
+# --- local mail system: Dovecot (IMAP + LMTP) behind an aiosmtpd relay -----------------------------------
+
+
+def _require_dovecot() -> None:
+    from kommunetest.sandbox.mailsystem import dovecot_available
+
+    reason = dovecot_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"Dovecot is required in CI: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mail_system(tmp_path_factory: pytest.TempPathFactory):
+    """One mail system for the session. Tests make their own users (`mail_system.new_user()`); do not stop it."""
+    from kommunetest.sandbox.mailsystem import MailSystem
+
+    _require_dovecot()
+    with MailSystem(tmp_path_factory.mktemp("mailsystem")) as ms:
+        yield ms
+
+
+@pytest.fixture
+def fresh_mail_system(tmp_path: Path):
+    """A mail system of one's own, for tests that stop, restart or break it."""
+    from kommunetest.sandbox.mailsystem import MailSystem
+
+    _require_dovecot()
+    with MailSystem(tmp_path / "mailsystem") as ms:
+        yield ms
+
+
+# --- the command line, as users run it --------------------------------------------------------------------
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    """Run `kommunetest ARGS` in-process through `main`, the same error handling users get."""
+    from click.testing import CliRunner
+
+    from kommunetest.cli import main
+
+    runner = CliRunner(env=env)
+    with runner.isolation() as streams:
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        out, err = streams[0].getvalue(), streams[1].getvalue()
+    return CliResult(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+@pytest.fixture
+def kt():
+    """`kt("round", "status", "x")` runs the CLI like a user does and returns exit code, stdout, stderr."""
+    return run_cli

@@ -1,10 +1,102 @@
-"""`kommunetest web`."""
+"""`kommunetest web`: the web channel (inspect one page now; checks over whole sites join later)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+from typing import Any
+
 import click
+
+from kommunetest.cli.app import App, pass_app
 
 
 @click.group("web")
 def command() -> None:
-    """(web commands)"""
+    """Web channel: read facts from pages (site checks follow)."""
+
+
+@command.command("inspect")
+@click.argument("source", metavar="PATH_OR_URL")
+@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"source": ..., "facts": [...]}.')
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="TERM",
+    help="Keep facts about this topic (e.g. servicetorg, bibliotek, byggesak); repeatable.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Keep facts of this kind (opening_hours, processing_time, complaint_deadline, price, phone, "
+    "email); repeatable.",
+)
+@click.option("--year", type=int, help="Keep prices for this year (and those with no year).")
+@pass_app
+def inspect_command(
+    app: App, source: str, as_json: bool, topics: tuple[str, ...], kinds: tuple[str, ...], year: int | None
+) -> None:
+    """Print the facts one page gives: an HTML, text or PDF file, or a loopback URL."""
+    from kommunetest.channels.web.inspection import inspect_source
+
+    result = inspect_source(
+        source, settings=app.settings(), topics=list(topics), kinds=list(kinds), year=year
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.source}: {len(result.facts)} fact{'s' if len(result.facts) != 1 else ''}")
+    if result.facts:
+        click.echo(_table([(f.kind, format_value(f.kind, f.value), f.context or "", f.text) for f in result.facts]))
+
+
+_DAY_NAMES = {"mon": "man", "tue": "tir", "wed": "ons", "thu": "tor", "fri": "fre", "sat": "lør", "sun": "søn"}
+_UNITS = {"hours": "timer", "days": "dager", "weeks": "uker", "months": "måneder"}
+_PER = {"month": "/mnd", "year": "/år", "hour": "/time", "day": "/dag", "week": "/uke", "once": " engangs"}
+
+
+def format_value(kind: str, value: Any) -> str:
+    """A value as a reader writes it: "man–fre 08:00–15:30", "12–16 uker", "3 145 kr/mnd (2027)"."""
+    if kind == "opening_hours":
+        days = value.get("days")
+        if days and len(days) > 2 and _consecutive(days):
+            span = f"{_DAY_NAMES[days[0]]}–{_DAY_NAMES[days[-1]]} "
+        else:
+            span = ", ".join(_DAY_NAMES[d] for d in days) + " " if days else ""
+        return f"{span}{value['from']}–{value['to']}"
+    if kind in ("processing_time", "complaint_deadline"):
+        amount = f"{value['amount']}–{value['max']}" if "max" in value else f"{value['amount']}"
+        unit = "virkedager" if value.get("working_days") else _UNITS.get(value["unit"], value["unit"])
+        return f"{amount} {unit}"
+    if kind == "price":
+        nok = f"{value['nok']:,}".replace(",", " ").replace(".", ",")
+        text = f"{nok} kr{_PER.get(value.get('per') or '', '')}"
+        return f"{text} ({value['year']})" if value.get("year") else text
+    return str(value)
+
+
+def _consecutive(days: list[str]) -> bool:
+    order = list(_DAY_NAMES)
+    idx = [order.index(d) for d in days]
+    return idx == list(range(idx[0], idx[0] + len(idx)))
+
+
+def _table(rows: list[tuple[str, str, str, str]]) -> str:
+    """Kind, value, context and text in aligned columns, text cut to the terminal width."""
+    width = shutil.get_terminal_size((120, 20)).columns
+    head = ("kind", "value", "context", "text")
+    w = [min(max(len(r[i]) for r in [head, *rows]), cap) for i, cap in enumerate((18, 28, 40, 200))]
+    lines = []
+    for r in [head, *rows]:
+        cells = [_cut(r[i], w[i]).ljust(w[i]) for i in range(3)]
+        line = "  ".join([*cells, r[3]])
+        lines.append(_cut(line, max(width, 60)))
+    return "\n".join(lines)
+
+
+def _cut(text: str, n: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= n else text[: n - 1] + "…"

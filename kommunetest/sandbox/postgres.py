@@ -6,6 +6,7 @@ refuses to run as root). Trust authentication on 127.0.0.1 only; fsync off: the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -92,12 +93,10 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.data_dir.exists():
-            try:
+            with contextlib.suppress(RuntimeError):
                 self._run(
                     _pg_bin("pg_ctl") or "pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"
                 )
-            except RuntimeError:
-                pass
         if self._own_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from kommunetest.store.evidence import EvidenceMixin
 from kommunetest.store.observations import ObservationsMixin
 from kommunetest.store.rounds import PROBE_STATUSES, RoundsMixin, probe_id
+from kommunetest.store.scores import ScoresMixin
 
 if TYPE_CHECKING:
     from kommunetest.settings import Settings
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["PROBE_STATUSES", "Store", "probe_id"]
 
 
-class Store(RoundsMixin, ObservationsMixin, EvidenceMixin):
+class Store(RoundsMixin, ObservationsMixin, EvidenceMixin, ScoresMixin):
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
         return cls.connect(

@@ -11,16 +11,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     inspect,
     select,
@@ -115,8 +118,67 @@ def _m001_initial(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _m002_scores(conn: Connection) -> None:
+    md = MetaData()
+    # Declared so that the foreign keys below resolve; not created here (migration 1 made them).
+    Table("rounds", md, Column("name", String(100), primary_key=True))
+    Table("probes", md, Column("id", String(200), primary_key=True))
+    Table(
+        "score_runs",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("round_name", String(100), ForeignKey("rounds.name"), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("model_version", String(50), nullable=False),
+        Column("model_hash", String(64), nullable=False),
+        Column("model", JSON, nullable=False),
+        Column("method_version", String(50), nullable=False),
+        Column("inputs_hash", String(64), nullable=False),
+        Column("summary", JSON, nullable=False),
+        Index("ix_score_runs_round", "round_name", "id"),
+    )
+    Table(
+        "municipality_scores",
+        md,
+        Column("run_id", Integer, ForeignKey("score_runs.id"), primary_key=True),
+        Column("kommunenummer", String(4), primary_key=True),
+        Column("total", Float),
+        Column("rank", Integer),
+        Column("ranked", Boolean, nullable=False),
+        Column("record", JSON, nullable=False),
+    )
+    Table(
+        "probe_scores",
+        md,
+        Column("run_id", Integer, ForeignKey("score_runs.id"), primary_key=True),
+        Column("probe_id", String(200), primary_key=True),
+        Column("observed", Boolean, nullable=False),
+        Column("score", Float),
+        Column("detail", JSON, nullable=False),
+    )
+    Table(
+        "corrections",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("round_name", String(100), ForeignKey("rounds.name"), nullable=False),
+        Column("kommunenummer", String(4), nullable=False),
+        Column("probe_id", String(200), ForeignKey("probes.id")),
+        Column("observation_key", String(100)),
+        Column("grade", String(40)),
+        Column("value", JSON, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("author", String(200), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Index("ix_corrections_round", "round_name", "kommunenummer"),
+    )
+    for name in ("score_runs", "municipality_scores", "probe_scores", "corrections"):
+        md.tables[name].create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial: rounds, round_municipalities, probes, observations, evidence", _m001_initial),
+    (2, "scores: score_runs, municipality_scores, probe_scores, corrections", _m002_scores),
 ]
 
 

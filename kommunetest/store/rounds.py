@@ -133,7 +133,7 @@ class RoundsMixin(StoreBase):
             q = q.where(t.probes.c.kommunenummer == kommunenummer)
         if due_before is not None:
             q = q.where(t.probes.c.planned_at <= due_before)
-        q = q.order_by(t.probes.c.planned_at, t.probes.c.id)
+        q = q.order_by(t.probes.c.planned_at.is_(None), t.probes.c.planned_at, t.probes.c.id)
         with self.begin() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 

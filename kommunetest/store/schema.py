@@ -10,15 +10,18 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -136,4 +139,59 @@ evidence = Table(
     Column("meta", JSON, nullable=False, default=dict),
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("sha256", "kind", "probe_id", name="uq_evidence"),
+)
+
+# --- scores (migration 2): score runs never change observations; corrections overlay them --------------
+
+score_runs = Table(
+    "score_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_name", String(100), ForeignKey("rounds.name"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("model_version", String(50), nullable=False),
+    Column("model_hash", String(64), nullable=False),  # SHA-256 of the model's canonical JSON
+    Column("model", JSON, nullable=False),  # the rules in force, in full
+    Column("method_version", String(50), nullable=False),  # the round's method version when scored
+    Column("inputs_hash", String(64), nullable=False),  # probes, observations and corrections scored
+    Column("summary", JSON, nullable=False),  # counts, warnings, bootstrap settings, previous round
+    Index("ix_score_runs_round", "round_name", "id"),
+)
+
+municipality_scores = Table(
+    "municipality_scores",
+    metadata,
+    Column("run_id", Integer, ForeignKey("score_runs.id"), primary_key=True),
+    Column("kommunenummer", String(4), primary_key=True),
+    Column("total", Float),  # exact total 0–100; None when nothing was observed
+    Column("rank", Integer),  # national competition rank; None when not ranked
+    Column("ranked", Boolean, nullable=False),
+    Column("record", JSON, nullable=False),  # the published record (kommunetest.ranking.results_records)
+)
+
+probe_scores = Table(
+    "probe_scores",
+    metadata,
+    Column("run_id", Integer, ForeignKey("score_runs.id"), primary_key=True),
+    Column("probe_id", String(200), primary_key=True),
+    Column("observed", Boolean, nullable=False),
+    Column("score", Float),  # 0–100; None when not observed
+    Column("detail", JSON, nullable=False),  # the parts of the score (speed, quality, desktop, mobile...)
+)
+
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_name", String(100), ForeignKey("rounds.name"), nullable=False),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("probe_id", String(200), ForeignKey("probes.id")),  # None: a remark on the whole municipality
+    Column("observation_key", String(100)),  # which observation of the probe; None: its scored one(s)
+    Column("grade", String(40)),  # the corrected grade, if the grade changes
+    Column("value", JSON, nullable=False),  # fields of the observation's value that change
+    Column("reason", Text, nullable=False),  # why (shown in the report)
+    Column("author", String(200), nullable=False),  # who decided it
+    Column("status", String(20), nullable=False),  # accepted | rejected | pending
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_corrections_round", "round_name", "kommunenummer"),
 )
