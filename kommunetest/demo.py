@@ -43,7 +43,7 @@ def run_demo(
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    settings: Settings = load_settings(out_dir)
+    settings: Settings = load_settings(out_dir, flags={"project.results_dir": "."})
     # The demo project has no register or scenarios of its own: the repository's embedded defaults are used.
     start = start or next_monday()
     result = DemoResult(out_dir, "", DEMO_ROUND)
