@@ -41,6 +41,11 @@ class ProjectSettings(Section):
         "results", description="Working data: the database, raw mail, snapshots and screenshots."
     )
     reports_dir: str = Field("reports", description="Where built reports go by default.")
+    scoring_model: str | None = Field(
+        None,
+        description="Scoring model (YAML) used by `kommunetest score`. "
+        "Empty: the packaged default, kommunetest/method/default.yaml.",
+    )
 
 
 class StoreSettings(Section):
@@ -227,10 +232,19 @@ def declared() -> Iterator[SettingInfo]:
             )
 
 
-def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
-    m = pattern.search(text)
-    return text.count("\n", 0, m.start()) + 1 if m else None
+def _line_of(text: str, section: str, key: str | None = None) -> int | None:
+    """Line of `[section]` (or `[[section...]]`), or of `key = ` inside it; None if not found."""
+    header = re.compile(rf"^[ \t]*\[\[?[ \t]*{re.escape(section)}[\].]", re.MULTILINE)
+    m = header.search(text)
+    if m is None:
+        return None
+    pos = m.start()
+    if key is not None:
+        km = re.compile(rf"^[ \t]*\"?{re.escape(key)}\"?[ \t]*=", re.MULTILINE).search(text, m.end())
+        if km is None:
+            return None
+        pos = km.start()
+    return text.count("\n", 0, pos) + 1
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -277,7 +291,7 @@ def load_settings(
                     Problem(
                         str(toml_path),
                         f"unknown section [{section}]",
-                        line=_line_of(text, f"[{section}]") or _line_of(text, section),
+                        line=_line_of(text, section),
                         hint="see `kommunetest settings` for the sections and names",
                     )
                 )
@@ -293,7 +307,7 @@ def load_settings(
                         Problem(
                             str(toml_path),
                             "unknown setting",
-                            line=_line_of(text, name),
+                            line=_line_of(text, section, name),
                             field=dotted,
                             hint="see `kommunetest settings` for the names",
                         )
@@ -303,7 +317,7 @@ def load_settings(
                         Problem(
                             str(toml_path),
                             "is a secret and may not be stored in a file",
-                            line=_line_of(text, name),
+                            line=_line_of(text, section, name),
                             field=dotted,
                             hint=f"remove it and set {info.env} in the environment",
                         )
@@ -337,7 +351,7 @@ def load_settings(
             dotted = ".".join(str(p) for p in err["loc"][:2])
             src = sources.get(dotted, "default")
             line = (
-                _line_of(toml_path.read_text("utf-8"), dotted.split(".")[-1]) if src == CONFIG_FILE else None
+                _line_of(toml_path.read_text("utf-8"), *dotted.split(".", 1)) if src == CONFIG_FILE else None
             )
             out.append(
                 Problem(src if src != CONFIG_FILE else str(toml_path), err["msg"], line=line, field=dotted)

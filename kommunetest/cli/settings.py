@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 
 import click
+from pydantic import BaseModel
 
 from kommunetest.cli.app import App, pass_app
 from kommunetest.settings import declared
+
+
+def _plain(value: object) -> object:
+    """Nested models (personas) as plain data, so they print and serialise readably."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.model_dump() if isinstance(value, BaseModel) else value
 
 
 @click.command("settings")
@@ -19,7 +27,7 @@ def command(app: App, as_json: bool) -> None:
     rows = []
     for info in declared():
         value = s.get(info.name)
-        shown = "(set)" if info.secret and value else value
+        shown = "(set)" if info.secret and value else _plain(value)
         rows.append(
             {
                 "name": info.name,
@@ -35,5 +43,11 @@ def command(app: App, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
     for r in rows:
-        click.echo(f"{r['name']} = {r['value']!r}   [{r['source']}; env {r['env']}]")
+        value = r["value"]
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            ids = ", ".join(str(v.get("id", "?")) for v in value)
+            value = f"[{len(value)} entries: {ids}]"
+        else:
+            value = repr(value)
+        click.echo(f"{r['name']} = {value}   [{r['source']}; env {r['env']}]")
         click.echo(f"    {r['help']}")
