@@ -58,6 +58,7 @@ def test_unknown_names_and_bad_values_name_line_and_field(project: Path) -> None
     with pytest.raises(ValidationError, match="TOML syntax error") as e:
         load_settings(project, env={})
     assert e.value.problems[0].line == 1
+    _toml(project, "")
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings(project, env={}, flags={"rounds.nope": 1})
 
