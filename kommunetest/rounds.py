@@ -308,8 +308,10 @@ def plan_round(
         )
     if phone_days.relaxed:
         warnings.append(f"{phone_days.relaxed} phone probes could not be spread as asked")
+    weights = {s.id: s.weight for s in chosen}
     for p in probes:
         p["id"] = probe_id(name, p["kommunenummer"], p["scenario_id"])
+        p["details"] = {"weight": weights[p["scenario_id"]]}
     probes.sort(key=lambda p: (p["planned_at"] or datetime.max.replace(tzinfo=UTC), p["id"]))
     return Plan(munis, probes, warnings)
 

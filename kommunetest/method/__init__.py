@@ -1,0 +1,1 @@
+"""The packaged default scoring model (`default.yaml`)."""
