@@ -16,7 +16,7 @@ def command() -> None:
     """Web channel: read facts from pages (site checks follow)."""
 
 
-@command.command("inspect")
+@command.command("inspect", short_help="Print the facts of one page (a file or a loopback URL).")
 @click.argument("source", metavar="PATH_OR_URL")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON: {"source": ..., "facts": [...]}.')
 @click.option(
@@ -50,10 +50,20 @@ def inspect_command(
         return
     click.echo(f"{result.source}: {len(result.facts)} fact{'s' if len(result.facts) != 1 else ''}")
     if result.facts:
-        click.echo(_table([(f.kind, format_value(f.kind, f.value), f.context or "", f.text) for f in result.facts]))
+        click.echo(
+            _table([(f.kind, format_value(f.kind, f.value), f.context or "", f.text) for f in result.facts])
+        )
 
 
-_DAY_NAMES = {"mon": "man", "tue": "tir", "wed": "ons", "thu": "tor", "fri": "fre", "sat": "lør", "sun": "søn"}
+_DAY_NAMES = {
+    "mon": "man",
+    "tue": "tir",
+    "wed": "ons",
+    "thu": "tor",
+    "fri": "fre",
+    "sat": "lør",
+    "sun": "søn",
+}
 _UNITS = {"hours": "timer", "days": "dager", "weeks": "uker", "months": "måneder"}
 _PER = {"month": "/mnd", "year": "/år", "hour": "/time", "day": "/dag", "week": "/uke", "once": " engangs"}
 
