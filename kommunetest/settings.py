@@ -143,6 +143,70 @@ class EmailSettings(Section):
         description="Allow sending to addresses outside loopback. Off: sending to real "
         "municipalities is refused and commands say what they would send.",
     )
+    address_override: str = Field(
+        "",
+        description="Send every probe to this address template instead of the municipality's own, e.g. "
+        "postmottak@{kommunenummer}.sim.kommunetest.test for the rehearsal. Empty: the round's register.",
+    )
+    min_send_interval_s: float = Field(
+        60.0, ge=0, description="Seconds at least between two messages sent by one persona."
+    )
+    max_per_run: int = Field(
+        100, ge=0, description="Messages one `email send` (or one pass of `run`) sends at most; 0: no cap."
+    )
+    smtp_timeout_s: float = Field(60.0, gt=0, description="Timeout of one SMTP or IMAP operation.")
+    retry_attempts: int = Field(
+        3, ge=0, description="Retries of a temporary SMTP failure (4xx, no connection) within one run."
+    )
+    retry_base_s: float = Field(
+        5.0, ge=0, description="First retry delay; each further retry waits twice as long."
+    )
+    reconcile_grace_s: float = Field(
+        300.0,
+        ge=0,
+        description="After a crash, how long to look for an interrupted message's copy in the persona's "
+        "mailbox before its fate counts as unknown.",
+    )
+    sync_delivery: bool = Field(
+        False,
+        description="The SMTP server stores the persona's Bcc copy before it answers (the sandbox relay "
+        "does). Then a crashed message whose copy is absent after the grace period was never accepted and "
+        "is sent again; otherwise it becomes `unknown` for the coordinator.",
+    )
+    poll_interval_s: float = Field(
+        300.0, gt=0, description="How often `kommunetest run` polls the personas' mailboxes."
+    )
+    poll_folders: list[str] = Field(
+        default_factory=lambda: ["INBOX"],
+        description="Folders of each persona's mailbox that `email poll` reads (missing ones are skipped).",
+    )
+    poll_junk: bool = Field(
+        True, description="Also read the folder the server marks as \\Junk (RFC 6154), where replies may land."
+    )
+    poll_batch: int = Field(
+        50, ge=1, le=1000, description="Messages fetched and committed together during a poll."
+    )
+    imap_reconnect_s: float = Field(
+        60.0,
+        ge=0,
+        description="How long one poll keeps reconnecting (with backoff) when the IMAP server goes away.",
+    )
+    close_after_working_days: int = Field(
+        20,
+        ge=1,
+        description="A probe with no real answer this many working days after sending is closed as "
+        "unanswered (our choice).",
+    )
+    related_domains: list[str] = Field(
+        default_factory=list,
+        description="Domains of inter-municipal services and departments that answer on municipalities' "
+        "behalf; replies from them match like the municipality's own.",
+    )
+    follow_up_after_working_days: int = Field(
+        1,
+        ge=0,
+        description="Working days after a real answer before the follow-up question may be sent.",
+    )
 
 
 class WebSettings(Section):
