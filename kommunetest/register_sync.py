@@ -16,7 +16,6 @@ import asyncio
 import csv
 import email.utils
 import io
-import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from kommunetest.errors import LiveSendingRefused, UsageError, ValidationError
+from kommunetest.loopback import is_loopback_url
 from kommunetest.register import (
     COLUMNS,
     Municipality,
@@ -90,16 +90,6 @@ class SyncReport:
             },
             "municipalities": [asdict(o) for o in self.outcomes],
         }
-
-
-def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(base_url: str, live: bool) -> None:

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 
 from kommunetest.channels.web.extract import extract_facts, extract_from_file
 from kommunetest.channels.web.facts import FACT_KINDS, Fact, facts_about, facts_for_year
-from kommunetest.channels.web.fetch import Fetcher, is_loopback_ip
+from kommunetest.channels.web.fetch import Fetcher
 from kommunetest.errors import LiveSendingRefused, NotFoundError, RemoteError, UsageError
+from kommunetest.loopback import is_loopback_url
 from kommunetest.settings import Settings, WebSettings
 
 __all__ = ["Inspection", "inspect_source", "is_loopback_url"]
@@ -33,11 +34,6 @@ class Inspection:
 
 def is_url(text: str) -> bool:
     return urlsplit(text).scheme.lower() in ("http", "https")
-
-
-def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host == "localhost" or host.endswith(".localhost") or is_loopback_ip(host)
 
 
 def fetch_loopback(url: str, web: WebSettings | None = None) -> tuple[bytes, str, str]:

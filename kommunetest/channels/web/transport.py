@@ -13,8 +13,6 @@ pool per origin (hundreds of hosts in one pool made requests several times slowe
 from __future__ import annotations
 
 import asyncio
-import functools
-import ipaddress
 import select
 import socket
 import ssl
@@ -24,17 +22,11 @@ from typing import Any
 import httpcore
 import httpx
 
+from kommunetest.loopback import is_loopback_ip
+
 
 class NotLoopbackError(PermissionError):
     """A host that is not loopback while the fetcher is not live."""
-
-
-@functools.lru_cache(maxsize=4096)
-def is_loopback_ip(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Resolver:
