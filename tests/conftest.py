@@ -130,3 +130,36 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
 def kt():
     """`kt("round", "status", "x")` runs the CLI like a user does and returns exit code, stdout, stderr."""
     return run_cli
+
+
+# --- the published report: a synthetic round of all 357 municipalities, reported once ------------------
+
+
+@dataclass
+class SyntheticReport:
+    project: Path
+    out: Path
+    round_name: str
+    planted: dict
+    build_output: str
+
+
+@pytest.fixture(scope="session")
+def synthetic_report(tmp_path_factory: pytest.TempPathFactory) -> SyntheticReport:
+    """A synthetic round of every municipality (`kommunetest.sandbox.synthetic`) and its report, built with
+    `kommunetest report build`. Read-only: tests that add corrections make rounds of their own."""
+    from kommunetest.sandbox.synthetic import build_synthetic_round
+    from kommunetest.settings import load_settings
+    from kommunetest.store import Store
+
+    project = tmp_path_factory.mktemp("report-project")
+    settings = load_settings(project)
+    store = Store.open(settings)
+    try:
+        syn = build_synthetic_round(store, settings, "syn")
+    finally:
+        store.close()
+    out = project / "reports" / "syn"
+    result = run_cli("--project", str(project), "report", "build", "--round", "syn", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return SyntheticReport(project, out, "syn", syn.planted, result.output)

@@ -25,7 +25,9 @@ COMMAND_MODULES = [
     "round",
     "web",
     "email",
+    "run",
     "score",
+    "report",
     "demo",
 ]
 

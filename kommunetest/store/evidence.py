@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,28 @@ class EvidenceMixin(StoreBase):
                 t.evidence.c.probe_id.is_(None) if probe_id is None else t.evidence.c.probe_id == probe_id
             )
             return dict(conn.execute(q).mappings().first() or row)
+
+    def add_evidence(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Bulk evidence rows for files already written with `write_blob` (one transaction, idempotent).
+        Each row has sha256, kind, path, size, media_type and optionally probe_id, observation_id, meta."""
+        now = datetime.now(UTC)
+        data = [{"probe_id": None, "observation_id": None, "meta": {}, "created_at": now, **r} for r in rows]
+        with self.begin() as conn:
+            return self.insert_ignore(conn, t.evidence, data, ["sha256", "kind", "probe_id"])
+
+    def round_evidence(self, round_name: str, *, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Every evidence row of a round's probes (one query, for the report), in insertion order."""
+        e, p = t.evidence, t.probes
+        q = (
+            select(e)
+            .select_from(e.join(p, p.c.id == e.c.probe_id))
+            .where(p.c.round_name == round_name)
+            .order_by(e.c.id)
+        )
+        if kinds:
+            q = q.where(e.c.kind.in_(list(kinds)))
+        with self.begin() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
 
     def evidence_for(self, probe_id: str) -> list[dict[str, Any]]:
         q = select(t.evidence).where(t.evidence.c.probe_id == probe_id).order_by(t.evidence.c.id)

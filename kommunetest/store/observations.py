@@ -64,3 +64,11 @@ class ObservationsMixin(StoreBase):
             q = q.where(o.c.probe_id.in_(list(probe_ids)))
         with self.begin() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
+
+    def record_observations(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Bulk `record_observation` (first row wins, in one transaction): for generators and imports that
+        write thousands of rows. Each row has probe_id, key, kind, value, observed_at, source and grade."""
+        now = datetime.now(UTC)
+        data = [{"grade": None, "recorded_at": now, **r} for r in rows]
+        with self.begin() as conn:
+            return self.insert_ignore(conn, t.observations, data, ["probe_id", "key"])
