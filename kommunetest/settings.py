@@ -239,6 +239,26 @@ class WebSettings(Section):
     )
     max_redirects: int = Field(8, ge=0, description="Redirect hops followed for one request.")
     site_search: bool = Field(True, description="Use each site's own search for every item (top-5 check).")
+    live: bool = Field(
+        False,
+        description="Allow `web check --live` to crawl real municipal sites (outside loopback). Off: such "
+        "sites are refused and end with the status refused_not_loopback.",
+    )
+    browser: bool = Field(
+        True,
+        description="Use Chromium where needed: pages that need JavaScript, the mobile check, screenshots and "
+        "the accessibility scan (`web check --no-browser` turns it off for one run).",
+    )
+    screenshots: bool = Field(
+        True, description="Take a screenshot, with the passage highlighted, of every found item (desktop and mobile)."
+    )
+    accessibility: bool = Field(True, description="Run axe-core on the front page and on every evidence page.")
+    browser_pages: int = Field(
+        4, ge=1, le=32, description="Pages the shared browser works on at once (each costs memory and CPU)."
+    )
+    max_js_renders_per_site: int = Field(
+        8, ge=0, description="Pages of one site rendered in the browser because their content needs JavaScript."
+    )
 
 
 class Settings(BaseModel):

@@ -327,4 +327,6 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        return await self.relay._data_reply(envelope)
+        # Shielded: aiosmtpd cancels the handler when the client disconnects, which would leave a message
+        # delivered to some recipients and unrecorded. Like a real MTA, once the final "." is in, finish.
+        return await asyncio.shield(self.relay._data_reply(envelope))
