@@ -19,7 +19,6 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 
 from kommunetest.channels.email.outbox import is_own_message_id, reconcile
 from kommunetest.channels.email.render import bare_name, persona_mapping, recipient_address, render_probe
@@ -31,7 +30,6 @@ from kommunetest.sandbox.sending import SendingProject, plan_email_round, sendin
 from kommunetest.scenarios import load_scenarios, render_email, scenarios_pattern
 from kommunetest.settings import REHEARSAL_PERSONAS, Persona, load_settings
 from kommunetest.store import Store
-from kommunetest.store import schema as t
 
 START = date(2027, 2, 1)  # a Monday; rounds below last one or two weeks
 AFTER = "2027-02-15T10:00"  # the Monday after: every probe is due and every office open
@@ -287,8 +285,7 @@ def test_real_recipient_needs_both_opt_ins_and_then_goes(ms, tmp_path, kt) -> No
     proj = sending_project(tmp_path / "p", ms, email={"address_override": ""})
     (_pid,) = make_round(proj, ms, municipalities=1)
     store = open_store(proj)
-    with store.begin() as conn:
-        conn.execute(update(t.round_municipalities).values(email="postmottak@bodo.kommune.no"))
+    store.update_round_municipalities("r", {"email": "postmottak@bodo.kommune.no"})
     store.close()
     before = len(ms.received)
     args = ("--project", str(proj.project_dir), "email", "send", "--round", "r", "--now", AFTER)
@@ -394,13 +391,8 @@ def test_permanent_failures_are_recorded_on_the_probe(ms, tmp_path) -> None:
     # From the register snapshot (no override): a municipality without an address fails, the rest go on.
     x, y = make_round(proj, ms, municipalities=2, offset=60, name="r2")
     knr_x, knr_y = store.get_probe(x)["kommunenummer"], store.get_probe(y)["kommunenummer"]
-    rm = t.round_municipalities
-    with store.begin() as conn:
-        conn.execute(
-            update(rm).where(rm.c.round_name == "r2", rm.c.kommunenummer == knr_x).values(email=None)
-        )
-        conn.execute(update(rm).where(rm.c.round_name == "r2", rm.c.kommunenummer == knr_y)
-                     .values(email=municipality_address(knr_y)))  # fmt: skip
+    store.update_round_municipalities("r2", {"email": None}, knr_x)
+    store.update_round_municipalities("r2", {"email": municipality_address(knr_y)}, knr_y)
     settings = settings_of(proj, **{"email.address_override": ""})
     report = send_due(settings, store, "r2", clock=clock, env=proj.env, echo=lambda s: None)
     assert report.sent == [y]

@@ -81,6 +81,17 @@ class RoundsMixin(StoreBase):
         with self.begin() as conn:
             return self.insert_ignore(conn, t.round_municipalities, data, ["round_name", "kommunenummer"])
 
+    def update_round_municipalities(
+        self, round_name: str, values: dict[str, Any], kommunenummer: str | None = None
+    ) -> int:
+        """Change a round's snapshot of contact data (all municipalities, or one). Returns rows changed."""
+        rm = t.round_municipalities
+        q = update(rm).where(rm.c.round_name == round_name)
+        if kommunenummer is not None:
+            q = q.where(rm.c.kommunenummer == kommunenummer)
+        with self.begin() as conn:
+            return conn.execute(q.values(**values)).rowcount
+
     def round_municipalities(self, round_name: str) -> list[dict[str, Any]]:
         q = (
             select(t.round_municipalities)
