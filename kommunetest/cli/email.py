@@ -47,3 +47,14 @@ def classify_command(file: Path, as_json: bool, question: str | None) -> None:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(f"{file}: {result.kind} ({result.confidence:.2f}): " + "; ".join(result.reasons))
+
+
+# The sending side (`email send`, `email outbox`) lives in its own module.
+from kommunetest.cli.email_send import register as _register_sending  # noqa: E402
+
+_register_sending(command)
+
+# The receiving side (`email poll`, `replies`, `unmatched`, `review`) lives in its own module.
+from kommunetest.cli.email_inbox import register as _register_inbox  # noqa: E402
+
+_register_inbox(command)

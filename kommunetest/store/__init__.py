@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kommunetest.store.evidence import EvidenceMixin
+from kommunetest.store.mail import MailMixin
 from kommunetest.store.observations import ObservationsMixin
+from kommunetest.store.outbox import OutboxMixin
 from kommunetest.store.rounds import PROBE_STATUSES, RoundsMixin, probe_id
 from kommunetest.store.scores import ScoresMixin
+from kommunetest.store.web import WebMixin
 
 if TYPE_CHECKING:
     from kommunetest.settings import Settings
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["PROBE_STATUSES", "Store", "probe_id"]
 
 
-class Store(RoundsMixin, ObservationsMixin, EvidenceMixin, ScoresMixin):
+class Store(RoundsMixin, ObservationsMixin, EvidenceMixin, ScoresMixin, OutboxMixin, MailMixin, WebMixin):
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
         return cls.connect(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -176,9 +177,165 @@ def _m002_scores(conn: Connection) -> None:
         md.tables[name].create(conn)
 
 
+def _m003_outbox(conn: Connection) -> None:
+    md = MetaData()
+    # Declared so that the foreign key below resolves; not created here (migration 1 made it).
+    Table("probes", md, Column("id", String(200), primary_key=True))
+    Table(
+        "outbox",
+        md,
+        Column("probe_id", String(200), ForeignKey("probes.id"), primary_key=True),
+        Column("part", String(20), primary_key=True),
+        Column("round_name", String(100), nullable=False),
+        Column("persona_id", String(100), nullable=False),
+        Column("message_id", String(300), nullable=False),
+        Column("recipient", String(320), nullable=False),
+        Column("subject", Text, nullable=False),
+        Column("state", String(20), nullable=False),
+        Column("raw_sha256", String(64), nullable=False),
+        Column("evidence_path", String(500), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("last_error", Text),
+        Column("smtp_code", Integer),
+        Column("smtp_response", Text),
+        Column("in_reply_to", String(300)),
+        Column("not_before", DateTime(timezone=True)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("attempt_started_at", DateTime(timezone=True)),
+        Column("data_end_at", DateTime(timezone=True)),
+        Column("sent_at", DateTime(timezone=True)),
+        Column("copied_at", DateTime(timezone=True)),
+        Column("reconciled_at", DateTime(timezone=True)),
+        Column("resolution", Text),
+        UniqueConstraint("message_id", name="uq_outbox_message_id"),
+        Index("ix_outbox_state", "state"),
+        Index("ix_outbox_round_state", "round_name", "state"),
+        Index("ix_outbox_persona", "persona_id", "attempt_started_at"),
+    )
+    md.tables["outbox"].create(conn)
+
+
+def _m004_mail(conn: Connection) -> None:
+    md = MetaData()
+    # Declared so that the foreign keys below resolve; not created here (migration 1 made it).
+    Table("probes", md, Column("id", String(200), primary_key=True))
+    Table(
+        "mail_folders",
+        md,
+        Column("persona_id", String(100), primary_key=True),
+        Column("folder", String(200), primary_key=True),
+        Column("uidvalidity", BigInteger),
+        Column("last_uid", BigInteger, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "mail_messages",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("persona_id", String(100), nullable=False),
+        Column("folder", String(200), nullable=False),
+        Column("uidvalidity", BigInteger, nullable=False),
+        Column("uid", BigInteger, nullable=False),
+        Column("dedup_key", String(64), nullable=False),
+        Column("message_id", String(500)),
+        Column("in_reply_to", String(500)),
+        Column("references", JSON, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("size", Integer, nullable=False),
+        Column("evidence_path", String(500)),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("date_header", DateTime(timezone=True)),
+        Column("from_addr", String(320)),
+        Column("from_name", String(320)),
+        Column("subject", Text, nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("kind", String(20)),
+        Column("kind_override", String(20)),
+        Column("reasons", JSON, nullable=False),
+        Column("confidence", Float),
+        Column("quarantine_reason", Text),
+        Column("defects", JSON, nullable=False),
+        Column("bounce_recipients", JSON, nullable=False),
+        Column("probe_id", String(200), ForeignKey("probes.id")),
+        Column("part", String(20)),
+        Column("match_method", String(40)),
+        Column("match_detail", JSON, nullable=False),
+        Column("applied", Boolean, nullable=False),
+        Column("reviewed_by", String(200)),
+        Column("reviewed_at", DateTime(timezone=True)),
+        Column("review_note", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("persona_id", "folder", "uidvalidity", "uid", name="uq_mail_location"),
+        UniqueConstraint("persona_id", "dedup_key", name="uq_mail_content"),
+        Index("ix_mail_messages_probe", "probe_id"),
+        Index("ix_mail_messages_status", "status"),
+        Index("ix_mail_messages_applied", "applied"),
+    )
+    Table(
+        "email_grades",
+        md,
+        Column("probe_id", String(200), ForeignKey("probes.id"), primary_key=True),
+        Column("part", String(20), primary_key=True),
+        Column("reply_id", Integer, ForeignKey("mail_messages.id")),
+        Column("proposed", String(20)),
+        Column("confidence", Float),
+        Column("proposal", JSON, nullable=False),
+        Column("confirmed", String(20)),
+        Column("confirmed_by", String(200)),
+        Column("confirmed_at", DateTime(timezone=True)),
+        Column("note", Text),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "flagged_addresses",
+        md,
+        Column("address", String(320), primary_key=True),
+        Column("kommunenummer", String(4)),
+        Column("reason", Text, nullable=False),
+        Column("status", String(40)),
+        Column("probe_id", String(200)),
+        Column("message_row_id", Integer),
+        Column("count", Integer, nullable=False),
+        Column("first_seen", DateTime(timezone=True), nullable=False),
+        Column("last_seen", DateTime(timezone=True), nullable=False),
+        Column("cleared_at", DateTime(timezone=True)),
+    )
+    for name in ("mail_folders", "mail_messages", "email_grades", "flagged_addresses"):
+        md.tables[name].create(conn)
+
+
+def _m005_web_sites(conn: Connection) -> None:
+    md = MetaData()
+    # Declared so that the foreign key below resolves; not created here (migration 1 made it).
+    Table("rounds", md, Column("name", String(100), primary_key=True))
+    Table(
+        "web_sites",
+        md,
+        Column("round_name", String(100), ForeignKey("rounds.name"), primary_key=True),
+        Column("kommunenummer", String(4), primary_key=True),
+        Column("site_url", String(500)),
+        Column("final_url", String(500)),
+        Column("status", String(40), nullable=False),
+        Column("error", Text),
+        Column("pages", Integer, nullable=False),
+        Column("bytes", Integer, nullable=False),
+        Column("elapsed_s", Float, nullable=False),
+        Column("stop_reason", String(40)),
+        Column("details", JSON, nullable=False),
+        Column("axe", JSON),
+        Column("services", JSON, nullable=False),
+        Column("checked_at", DateTime(timezone=True), nullable=False),
+    )
+    md.tables["web_sites"].create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial: rounds, round_municipalities, probes, observations, evidence", _m001_initial),
     (2, "scores: score_runs, municipality_scores, probe_scores, corrections", _m002_scores),
+    (3, "outbox: one row per outgoing e-mail, for exactly-once sending", _m003_outbox),
+    (4, "mail: inbox sync state, received messages, grades, flagged addresses", _m004_mail),
+    (5, "web sites: one row per municipality's site per round (crawl, accessibility, services)", _m005_web_sites),
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -194,4 +195,153 @@ corrections = Table(
     Column("status", String(20), nullable=False),  # accepted | rejected | pending
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_corrections_round", "round_name", "kommunenummer"),
+)
+
+# --- outbox (migration 3): one row per outgoing e-mail; its state makes sending exactly-once ------------
+
+OUTBOX_STATES = ("pending", "sending", "sent", "unknown", "failed")
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("probe_id", String(200), ForeignKey("probes.id"), primary_key=True),
+    Column("part", String(20), primary_key=True),  # question | follow_up
+    Column("round_name", String(100), nullable=False),
+    Column("persona_id", String(100), nullable=False),
+    Column("message_id", String(300), nullable=False),  # "<...@persona-domain>", our own, random
+    Column("recipient", String(320), nullable=False),  # the municipality's address (envelope and To:)
+    Column("subject", Text, nullable=False),
+    Column("state", String(20), nullable=False),  # OUTBOX_STATES
+    Column("raw_sha256", String(64), nullable=False),  # the exact bytes sent, rendered once
+    Column("evidence_path", String(500), nullable=False),  # relative to the results directory
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("smtp_code", Integer),  # the last SMTP reply code (250 when accepted)
+    Column("smtp_response", Text),
+    Column("in_reply_to", String(300)),  # follow-ups: the municipality's reply they answer
+    Column("not_before", UtcDateTime()),  # follow-ups: earliest send time (clock time)
+    Column("created_at", UtcDateTime(), nullable=False),  # wall clock
+    Column("updated_at", UtcDateTime(), nullable=False),  # wall clock
+    Column("attempt_started_at", UtcDateTime()),  # wall clock; the per-persona rate limit reads it
+    # Wall clock, set in a committed transaction just before the end of DATA is written. None while
+    # `sending` means the server cannot have accepted the message (SMTP accepts only at the final dot).
+    Column("data_end_at", UtcDateTime()),
+    Column("sent_at", UtcDateTime()),  # the run's clock (simulated in rehearsals): response times start here
+    Column("copied_at", UtcDateTime()),  # copy appended to the persona's Sent folder
+    Column("reconciled_at", UtcDateTime()),
+    Column("resolution", Text),  # how a crash was reconciled, or the coordinator's decision
+    UniqueConstraint("message_id", name="uq_outbox_message_id"),
+    Index("ix_outbox_state", "state"),
+    Index("ix_outbox_round_state", "round_name", "state"),
+    Index("ix_outbox_persona", "persona_id", "attempt_started_at"),
+)
+
+# --- mail (migration 4): the inbox's sync state, every received message, grades, flagged addresses -------
+
+MAIL_STATUSES = ("own", "matched", "unmatched", "quarantined", "ignored")
+
+mail_folders = Table(
+    "mail_folders",
+    metadata,
+    Column("persona_id", String(100), primary_key=True),
+    Column("folder", String(200), primary_key=True),
+    Column("uidvalidity", BigInteger),  # IMAP UIDVALIDITY last seen (32-bit unsigned)
+    Column("last_uid", BigInteger, nullable=False),  # every UID up to this one is stored
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+mail_messages = Table(
+    "mail_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("persona_id", String(100), nullable=False),
+    Column("folder", String(200), nullable=False),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("uid", BigInteger, nullable=False),
+    Column("dedup_key", String(64), nullable=False),  # SHA-256 of content hash + Message-ID
+    Column("message_id", String(500)),  # normalized "<...>", lower case
+    Column("in_reply_to", String(500)),
+    Column("references", JSON, nullable=False, default=list),
+    Column("sha256", String(64), nullable=False),  # of the raw bytes, as fetched
+    Column("size", Integer, nullable=False),
+    Column("evidence_path", String(500)),  # relative to the results directory; None for our own copies
+    Column("received_at", UtcDateTime(), nullable=False),  # IMAP INTERNALDATE
+    Column("date_header", UtcDateTime()),
+    Column("from_addr", String(320)),
+    Column("from_name", String(320)),
+    Column("subject", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # MAIL_STATUSES
+    Column("kind", String(20)),  # the classifier's kind (None for our own copies)
+    Column("kind_override", String(20)),  # a reviewer's correction of the kind
+    Column("reasons", JSON, nullable=False, default=list),
+    Column("confidence", Float),
+    Column("quarantine_reason", Text),
+    Column("defects", JSON, nullable=False, default=list),
+    Column("bounce_recipients", JSON, nullable=False, default=list),
+    Column("probe_id", String(200), ForeignKey("probes.id")),
+    Column("part", String(20)),  # question | follow_up: which of our messages it answers
+    Column("match_method", String(40)),  # in_reply_to, references, embedded_id, bounce_recipient, ...
+    Column("match_detail", JSON, nullable=False, default=dict),
+    Column("applied", Boolean, nullable=False, default=False),  # its probe's result is up to date
+    Column("reviewed_by", String(200)),
+    Column("reviewed_at", UtcDateTime()),
+    Column("review_note", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("persona_id", "folder", "uidvalidity", "uid", name="uq_mail_location"),
+    UniqueConstraint("persona_id", "dedup_key", name="uq_mail_content"),
+    Index("ix_mail_messages_probe", "probe_id"),
+    Index("ix_mail_messages_status", "status"),
+    Index("ix_mail_messages_applied", "applied"),
+)
+
+email_grades = Table(
+    "email_grades",
+    metadata,
+    Column("probe_id", String(200), ForeignKey("probes.id"), primary_key=True),
+    Column("part", String(20), primary_key=True),  # question | follow_up
+    Column("reply_id", Integer, ForeignKey("mail_messages.id")),  # the answer graded
+    Column("proposed", String(20)),  # correct | partial | relevant | none
+    Column("confidence", Float),
+    Column("proposal", JSON, nullable=False, default=dict),  # facts and points found and missing
+    Column("confirmed", String(20)),  # the person's grade
+    Column("confirmed_by", String(200)),
+    Column("confirmed_at", UtcDateTime()),
+    Column("note", Text),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+flagged_addresses = Table(
+    "flagged_addresses",
+    metadata,
+    Column("address", String(320), primary_key=True),  # lower case
+    Column("kommunenummer", String(4)),
+    Column("reason", Text, nullable=False),  # the bounce's status and diagnostic
+    Column("status", String(40)),  # DSN status, e.g. 5.1.1
+    Column("probe_id", String(200)),
+    Column("message_row_id", Integer),
+    Column("count", Integer, nullable=False),
+    Column("first_seen", UtcDateTime(), nullable=False),
+    Column("last_seen", UtcDateTime(), nullable=False),
+    Column("cleared_at", UtcDateTime()),  # the coordinator fixed the address
+)
+
+# --- web sites (migration 5): one row per municipality's site per round: crawl, accessibility, services ----
+
+web_sites = Table(
+    "web_sites",
+    metadata,
+    Column("round_name", String(100), ForeignKey("rounds.name"), primary_key=True),
+    Column("kommunenummer", String(4), primary_key=True),
+    Column("site_url", String(500)),  # the front page crawled (the register's website, or an override)
+    Column("final_url", String(500)),  # after redirects
+    Column("status", String(40), nullable=False),  # ok, or why the site could not be checked
+    Column("error", Text),
+    Column("pages", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("elapsed_s", Float, nullable=False),
+    Column("stop_reason", String(40)),
+    Column("details", JSON, nullable=False, default=dict),  # sitemap, search form, renders, item grades...
+    Column("axe", JSON),  # {"front": counts, "pages": {url: counts}, "total": counts} by impact
+    Column("services", JSON, nullable=False, default=dict),  # digital services found, with evidence
+    Column("checked_at", UtcDateTime(), nullable=False),
 )
