@@ -184,17 +184,8 @@ def _load_file(
     try:
         doc = load_located(text)
     except YamlSyntaxError as e:
-        return [], [Problem(display, e.message, line=e.line, hint=e.hint)]
-    problems = [
-        Problem(
-            display,
-            f"key given twice (first at line {d.first_line}); the later value would silently win",
-            line=d.line,
-            field=format_path(d.path),
-            hint="remove one of them",
-        )
-        for d in doc.duplicates
-    ]
+        return [], [e.problem(display)]
+    problems = doc.duplicate_problems(display)
     data = doc.data
     if not isinstance(data, dict) or "scenarios" not in data:
         hint = "start the file with `scenarios:` followed by a list of `- id: ...` entries"

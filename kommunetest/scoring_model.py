@@ -234,17 +234,8 @@ def parse_model(text: str, display: str) -> ScoringModel:
     try:
         doc = load_located(text)
     except YamlSyntaxError as e:
-        raise ValidationError([Problem(display, e.message, line=e.line, hint=e.hint)]) from e
-    problems = [
-        Problem(
-            display,
-            f"key given twice (first at line {d.first_line}); the later value would silently win",
-            line=d.line,
-            field=format_path(d.path),
-            hint="remove one of them",
-        )
-        for d in doc.duplicates
-    ]
+        raise ValidationError([e.problem(display)]) from e
+    problems = doc.duplicate_problems(display)
     if not isinstance(doc.data, dict):
         problems.append(
             Problem(

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from kommunetest.errors import Problem
+
 Path_ = tuple[str | int, ...]
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -26,6 +28,10 @@ class YamlSyntaxError(Exception):
         self.line = line
         self.column = column
         self.hint = hint
+
+    def problem(self, display: str) -> Problem:
+        """The error as a problem of the file `display`."""
+        return Problem(display, self.message, line=self.line, hint=self.hint)
 
 
 @dataclass
@@ -54,6 +60,19 @@ class LocatedYaml:
             if not p:
                 return None
             p = p[:-1]
+
+    def duplicate_problems(self, display: str) -> list[Problem]:
+        """A problem for every key given twice, in the file `display`."""
+        return [
+            Problem(
+                display,
+                f"key given twice (first at line {d.first_line}); the later value would silently win",
+                line=d.line,
+                field=format_path(d.path),
+                hint="remove one of them",
+            )
+            for d in self.duplicates
+        ]
 
 
 def _hint_for(problem: str) -> str:

@@ -120,12 +120,29 @@ def deep(site: SiteBuilder, sc: Scenario, rng: random.Random, key: str, nb: str,
     return site.deep_leaf(key, title, depth)
 
 
+def item_page(
+    site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random, key: str, deep_key: str, nb: str, nn: str
+) -> Page:
+    """The service page `key`, or in the `deep` mode a page `deep_key` (titled `nb`/`nn`) buried too deep."""
+    return deep(site, sc, rng, deep_key, nb, nn) if plan.mode == "deep" else ensure(site, key)
+
+
 def heading(text: str, level: int = 2) -> str:
     return f"<h{level}>{esc(text)}</h{level}>"
 
 
 def para(text: str) -> str:
     return f"<p>{esc(text)}</p>"
+
+
+def add_para(site: SiteBuilder, key: str, nb: str, nn: str | None = None) -> None:
+    """Add a paragraph to page `key`, in the page's language."""
+    site.block(key, para(site.t(key, nb, nn)))
+
+
+def dl(*rows: tuple[str, str]) -> str:
+    """A definition list of (term, description) texts."""
+    return "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows) + "</dl>"
 
 
 def value(
@@ -177,6 +194,22 @@ def price_text(
 def price_value(amount: float, per: str | None, text: str, label: str, year: int | None = None) -> TruthValue:
     nok: int | float = int(amount) if float(amount).is_integer() else amount
     return value("price", {"nok": nok, "per": per}, text, label, year)
+
+
+def fee_price(
+    site: SiteBuilder,
+    fee: str,
+    per: str | None,
+    lang: str,
+    rng: random.Random,
+    label: str,
+    *,
+    notation: int | None = None,
+) -> tuple[str, TruthValue]:
+    """This year's amount of `fee` written in one of the usual ways, and its truth value."""
+    amount = site.facts.fee(fee)
+    text = price_text(amount, per, lang, rng, notation=notation)
+    return text, price_value(amount, per, text, label, site.facts.year)
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """Generators for the fee items: building-case fees, water and sewage, waste, SFO, kindergarten, home help
 and the culture school. They share the placements of fees: a table with a column per year, the site's fee PDF, a
-table on a deep page."""
+table on a deep page; a `FeePlaces` per item holds what differs between them."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from kommunetest.sandbox.websites.facts import ItemTruth
 from kommunetest.sandbox.websites.items import (
@@ -12,10 +13,12 @@ from kommunetest.sandbox.websites.items import (
     FeeTable,
     ItemSpec,
     Plan,
+    add_para,
     deep,
     done,
     ensure,
     fee_pdf_section,
+    fee_price,
     para,
     pdf_link,
     price_text,
@@ -26,8 +29,16 @@ from kommunetest.sandbox.websites.lang import t
 from kommunetest.sandbox.websites.site import SiteBuilder, esc
 from kommunetest.scenarios import Scenario
 
+# (label in bokmål, label in nynorsk or None when the same, fee key, what it is counted per)
+Row = tuple[str, str | None, str, str | None]
 
-def _per(lang: str, per: str) -> str:
+
+def _unit(lang: str, per: str | None) -> str:
+    """What a fee is counted per, as the label column writes it ("" for a one-off fee)."""
+    if per is None:
+        return ""
+    if per == "m3":
+        return "per m³"
     return {
         "year": t(lang, "per år", "per år"),
         "month": t(lang, "per måned", "per månad"),
@@ -35,104 +46,168 @@ def _per(lang: str, per: str) -> str:
     }[per]
 
 
-def _fee_placement(
-    site: SiteBuilder,
-    sc: Scenario,
-    plan: Plan,
-    rng: random.Random,
-    *,
-    page: str,
-    rows_of,
-    caption: tuple[str, str],
-    pdf_kind: str,
-    pdf_section: tuple[str, str],
-    deep_title: tuple[str, str],
-    pdf_text: tuple[str, str],
-) -> ItemTruth | None:
-    """The placements fee items share: a table on `page`, the site's fee PDF, a table on a deep page."""
-    if plan.mode == "table":
-        lang = ensure(site, page).lang
-        values, distractors = FeeTable.on(site, page, t(lang, *caption), rng).add(rows_of(lang))
-        return done(sc, plan, page, values, distractors=distractors)
-    if plan.mode == "pdf":
-        lang = ensure(site, page).lang
-        path, values, distractors = fee_pdf_section(
-            site, pdf_kind, t(site.lang, *pdf_section), rows_of(site.lang), rng
-        )
-        site.block(page, para(t(lang, *pdf_text)) + pdf_link(path, site.pdfs[pdf_kind].title))
-        return done(sc, plan, page, values, resource=path, in_pdf=True, distractors=distractors)
-    if plan.mode == "deep":
-        leaf = deep(site, sc, rng, f"{sc.id}-deep", *deep_title)
-        values, distractors = FeeTable.on(site, leaf.key, leaf.title, rng).add(rows_of(leaf.lang))
-        return done(sc, plan, leaf.key, values, distractors=distractors)
-    return None
+@dataclass(frozen=True)
+class FeePlaces:
+    """Where one item's fees stand in the modes all fee items share: a table with a column per year on `page`,
+    a section of the site's fee PDF (`pdf_kind`: `gebyr` or `satser`) that `page` links to after `pdf_text`,
+    or a table on a page buried too deep."""
+
+    page: str
+    rows: tuple[Row, ...]
+    caption: tuple[str, str]
+    pdf_kind: str
+    pdf_section: tuple[str, str]
+    pdf_text: tuple[str, str]
+    deep_title: tuple[str, str]
+
+    def rows_of(self, lang: str) -> list[FeeRow]:
+        return [
+            FeeRow(t(lang, nb, nn), fee, None if per == "m3" else per, _unit(lang, per))
+            for nb, nn, fee, per in self.rows
+        ]
+
+    def place(self, site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth | None:
+        """The item placed in the `table`, `pdf` or `deep` mode; None for the item's own modes."""
+        if plan.mode == "table":
+            lang = ensure(site, self.page).lang
+            table = FeeTable.on(site, self.page, t(lang, *self.caption), rng)
+            values, distractors = table.add(self.rows_of(lang))
+            return done(sc, plan, self.page, values, distractors=distractors)
+        if plan.mode == "pdf":
+            lang = ensure(site, self.page).lang
+            section, rows = t(site.lang, *self.pdf_section), self.rows_of(site.lang)
+            path, values, distractors = fee_pdf_section(site, self.pdf_kind, section, rows, rng)
+            link = pdf_link(path, site.pdfs[self.pdf_kind].title)
+            site.block(self.page, para(t(lang, *self.pdf_text)) + link)
+            return done(sc, plan, self.page, values, resource=path, in_pdf=True, distractors=distractors)
+        if plan.mode == "deep":
+            leaf = deep(site, sc, rng, f"{sc.id}-deep", *self.deep_title)
+            values, distractors = FeeTable.on(site, leaf.key, leaf.title, rng).add(self.rows_of(leaf.lang))
+            return done(sc, plan, leaf.key, values, distractors=distractors)
+        return None
 
 
-def _bygg_rows(lang: str) -> list[FeeRow]:
-    return [
-        FeeRow(t(lang, "Enebolig/tomannsbolig", "Einebustad/tomannsbustad"), "byggesak_enebolig", None),
-        FeeRow("Tilbygg/påbygg under 50 m²", "byggesak_tilbygg", None),
-        FeeRow("Garasje/uthus", "byggesak_garasje", None),
-    ]
+_AVGIFT_CAPTION = ("Kommunale gebyrer (inkl. mva.)", "Kommunale gebyr (inkl. mva.)")
+
+_BYGG = FeePlaces(
+    "byggegebyr",
+    (
+        ("Enebolig/tomannsbolig", "Einebustad/tomannsbustad", "byggesak_enebolig", None),
+        ("Tilbygg/påbygg under 50 m²", None, "byggesak_tilbygg", None),
+        ("Garasje/uthus", None, "byggesak_garasje", None),
+    ),
+    ("Gebyrer for byggesaker", "Gebyr for byggjesaker"),
+    "gebyr",
+    ("Byggesaker", "Byggjesaker"),
+    ("Gebyrene står i gebyrregulativet.", "Gebyra står i gebyrregulativet."),
+    ("Byggesaksgebyr", "Byggjesaksgebyr"),
+)
+_VANN = FeePlaces(
+    "avgifter",
+    (
+        ("Vann – abonnementsgebyr", "Vatn – abonnementsgebyr", "vann_abonnement", "year"),
+        ("Vann – forbruksgebyr", "Vatn – forbruksgebyr", "vann_forbruk", "m3"),
+        ("Avløp – abonnementsgebyr", None, "avlop_abonnement", "year"),
+        ("Avløp – forbruksgebyr", None, "avlop_forbruk", "m3"),
+    ),
+    _AVGIFT_CAPTION,
+    "gebyr",
+    ("Vann og avløp", "Vatn og avløp"),
+    (
+        "Gebyrene for vann og avløp står i gebyrregulativet.",
+        "Gebyra for vatn og avløp står i gebyrregulativet.",
+    ),
+    ("Gebyrer for vann og avløp", "Gebyr for vatn og avløp"),
+)
+_RENOVASJON = FeePlaces(
+    "avgifter",
+    (("Renovasjon – standard abonnement", None, "renovasjon", "year"),),
+    _AVGIFT_CAPTION,
+    "gebyr",
+    ("Renovasjon", "Renovasjon"),
+    ("Renovasjonsgebyret står i gebyrregulativet.", "Renovasjonsgebyret står i gebyrregulativet."),
+    ("Renovasjonsgebyr", "Renovasjonsgebyr"),
+)
+_SFO = FeePlaces(
+    "sfo",
+    (("Hel plass", "Heil plass", "sfo_full", "month"), ("Halv plass", None, "sfo_half", "month")),
+    ("Foreldrebetaling i SFO", "Foreldrebetaling i SFO"),
+    "satser",
+    ("SFO", "SFO"),
+    ("Prisene for SFO står i betalingssatsene.", "Prisane for SFO står i betalingssatsane."),
+    ("Priser i SFO", "Prisar i SFO"),
+)
+_BARNEHAGE = FeePlaces(
+    "barnehagepris",
+    (
+        ("Heltidsplass", "Heiltidsplass", "barnehage", "month"),
+        ("Kostpenger", "Kostpengar", "kost_barnehage", "month"),
+    ),
+    ("Foreldrebetaling", "Foreldrebetaling"),
+    "satser",
+    ("Barnehage", "Barnehage"),
+    ("Prisene står i betalingssatsene.", "Prisane står i betalingssatsane."),
+    ("Priser i barnehage", "Prisar i barnehage"),
+)
+_PRAKTISK = FeePlaces(
+    "helsepriser",
+    (
+        ("Praktisk bistand, timepris", None, "praktisk_time", "hour"),
+        (
+            "Inntekt under 2G, høyeste egenandel",
+            "Inntekt under 2G, høgaste eigenandel",
+            "praktisk_2g",
+            "month",
+        ),
+        ("Inntekt 2–3G, høyeste egenandel", "Inntekt 2–3G, høgaste eigenandel", "praktisk_tak", "month"),
+    ),
+    ("Egenandel for praktisk bistand", "Eigenandel for praktisk bistand"),
+    "satser",
+    ("Praktisk bistand", "Praktisk bistand"),
+    ("Egenandelene står i betalingssatsene.", "Eigenandelane står i betalingssatsane."),
+    ("Egenandel for praktisk bistand", "Eigenandel for praktisk bistand"),
+)
+_KULTURSKOLE = FeePlaces(
+    "kulturskole",
+    (("Elevplass", None, "kulturskole", "year"),),
+    ("Elevavgift", "Elevavgift"),
+    "satser",
+    ("Kulturskole", "Kulturskule"),
+    ("Elevavgiften står i betalingssatsene.", "Elevavgifta står i betalingssatsane."),
+    ("Elevavgift i kulturskolen", "Elevavgift i kulturskulen"),
+)
 
 
 def byggesak_gebyr(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
-    placed = _fee_placement(
-        site,
-        sc,
-        plan,
-        rng,
-        page="byggegebyr",
-        rows_of=_bygg_rows,
-        caption=("Gebyrer for byggesaker", "Gebyr for byggjesaker"),
-        pdf_kind="gebyr",
-        pdf_section=("Byggesaker", "Byggjesaker"),
-        deep_title=("Byggesaksgebyr", "Byggjesaksgebyr"),
-        pdf_text=("Gebyrene står i gebyrregulativet.", "Gebyra står i gebyrregulativet."),
-    )
+    placed = _BYGG.place(site, sc, plan, rng)
     if placed is not None:
         return placed
     f = site.facts
     if plan.mode == "text":
         lang = ensure(site, "byggegebyr").lang
-        rows = _bygg_rows(lang)
-        texts = [price_text(f.fee(r.fee), None, lang, rng, notation=0) for r in rows]
-        site.block(
+        rows = _BYGG.rows_of(lang)
+        prices = [fee_price(site, r.fee, None, lang, rng, r.label, notation=0) for r in rows]
+        add_para(
+            site,
             "byggegebyr",
-            para(
-                t(
-                    lang,
-                    f"Gebyret for en søknad om ny enebolig er {texts[0]} i {f.year}.",
-                    f"Gebyret for ein søknad om ny einebustad er {texts[0]} i {f.year}.",
-                )
-            ),
+            f"Gebyret for en søknad om ny enebolig er {prices[0][0]} i {f.year}.",
+            f"Gebyret for ein søknad om ny einebustad er {prices[0][0]} i {f.year}.",
         )
-        site.block(
-            "byggegebyr",
-            "<ul>"
-            + "".join(f"<li>{esc(r.label)}: {esc(x)}</li>" for r, x in zip(rows[1:], texts[1:], strict=True))
-            + "</ul>",
+        items = "".join(
+            f"<li>{esc(r.label)}: {esc(x)}</li>" for r, (x, _) in zip(rows[1:], prices[1:], strict=True)
         )
-        return done(
-            sc,
-            plan,
-            "byggegebyr",
-            [price_value(f.fee(r.fee), None, x, r.label, f.year) for r, x in zip(rows, texts, strict=True)],
-        )
+        site.block("byggegebyr", f"<ul>{items}</ul>")
+        return done(sc, plan, "byggegebyr", [v for _, v in prices])
     if plan.mode == "partial":
         lang = ensure(site, "byggesak").lang
         text = "gebyrregulativ"
-        site.block(
+        add_para(
+            site,
             "byggesak",
-            para(
-                t(
-                    lang,
-                    f"Gebyrene følger kommunens {text}, som kommunestyret vedtar hvert år. "
-                    "Ta kontakt med byggesaksavdelingen for å få vite hva din sak koster.",
-                    f"Gebyra følgjer {text}et til kommunen, som kommunestyret vedtek kvart år. "
-                    "Ta kontakt med byggjesaksavdelinga for å få vite kva saka di kostar.",
-                )
-            ),
+            f"Gebyrene følger kommunens {text}, som kommunestyret vedtar hvert år. "
+            "Ta kontakt med byggesaksavdelingen for å få vite hva din sak koster.",
+            f"Gebyra følgjer {text}et til kommunen, som kommunestyret vedtek kvart år. "
+            "Ta kontakt med byggjesaksavdelinga for å få vite kva saka di kostar.",
         )
         return done(
             sc, plan, "byggesak", [value("presence", None, text)], note="the fee list is named, no amounts"
@@ -140,58 +215,21 @@ def byggesak_gebyr(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Rand
     return done(sc, plan, None, [])
 
 
-def _va_rows(lang: str) -> list[FeeRow]:
-    year, m3 = _per(lang, "year"), "per m³"
-    return [
-        FeeRow(
-            t(lang, "Vann – abonnementsgebyr", "Vatn – abonnementsgebyr"), "vann_abonnement", "year", year
-        ),
-        FeeRow(t(lang, "Vann – forbruksgebyr", "Vatn – forbruksgebyr"), "vann_forbruk", None, m3),
-        FeeRow("Avløp – abonnementsgebyr", "avlop_abonnement", "year", year),
-        FeeRow("Avløp – forbruksgebyr", "avlop_forbruk", None, m3),
-    ]
-
-
-_AVGIFT_CAPTION = ("Kommunale gebyrer (inkl. mva.)", "Kommunale gebyr (inkl. mva.)")
-
-
 def vann_avlop(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
-    placed = _fee_placement(
-        site,
-        sc,
-        plan,
-        rng,
-        page="avgifter",
-        rows_of=_va_rows,
-        caption=_AVGIFT_CAPTION,
-        pdf_kind="gebyr",
-        pdf_section=("Vann og avløp", "Vatn og avløp"),
-        deep_title=("Gebyrer for vann og avløp", "Gebyr for vatn og avløp"),
-        pdf_text=(
-            "Gebyrene for vann og avløp står i gebyrregulativet.",
-            "Gebyra for vatn og avløp står i gebyrregulativet.",
-        ),
-    )
+    placed = _VANN.place(site, sc, plan, rng)
     if placed is not None:
         if plan.mode == "table":
             site.block("vann", f"<p>{site.a('avgifter')}</p>")
         return placed
-    f = site.facts
     lang = ensure(site, "vann").lang
-    v = price_text(f.fee("vann_abonnement"), "year", lang, rng)
-    a = price_text(f.fee("avlop_abonnement"), "year", lang, rng)
-    vv = price_value(f.fee("vann_abonnement"), "year", v, "vann", f.year)
-    av = price_value(f.fee("avlop_abonnement"), "year", a, "avløp", f.year)
+    v, vv = fee_price(site, "vann_abonnement", "year", lang, rng, "vann")
+    a, av = fee_price(site, "avlop_abonnement", "year", lang, rng, "avløp")
     if plan.mode == "text":
-        site.block(
+        add_para(
+            site,
             "vann",
-            para(
-                t(
-                    lang,
-                    f"Årsgebyret for vann er {v}, og for avløp {a} (abonnementsgebyr, inkl. mva.).",
-                    f"Årsgebyret for vatn er {v}, og for avløp {a} (abonnementsgebyr, inkl. mva.).",
-                )
-            ),
+            f"Årsgebyret for vann er {v}, og for avløp {a} (abonnementsgebyr, inkl. mva.).",
+            f"Årsgebyret for vatn er {v}, og for avløp {a} (abonnementsgebyr, inkl. mva.).",
         )
         return done(sc, plan, "vann", [vv, av])
     if plan.mode == "partial":
@@ -210,27 +248,8 @@ def vann_avlop(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
     return done(sc, plan, None, [])
 
 
-def _renovasjon_rows(lang: str) -> list[FeeRow]:
-    return [FeeRow("Renovasjon – standard abonnement", "renovasjon", "year", _per(lang, "year"))]
-
-
 def renovasjon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
-    placed = _fee_placement(
-        site,
-        sc,
-        plan,
-        rng,
-        page="avgifter",
-        rows_of=_renovasjon_rows,
-        caption=_AVGIFT_CAPTION,
-        pdf_kind="gebyr",
-        pdf_section=("Renovasjon", "Renovasjon"),
-        deep_title=("Renovasjonsgebyr", "Renovasjonsgebyr"),
-        pdf_text=(
-            "Renovasjonsgebyret står i gebyrregulativet.",
-            "Renovasjonsgebyret står i gebyrregulativet.",
-        ),
-    )
+    placed = _RENOVASJON.place(site, sc, plan, rng)
     if placed is not None:
         if plan.mode == "table" and site.has("renovasjon"):
             site.block("renovasjon", f"<p>{site.a('avgifter')}</p>")
@@ -238,20 +257,14 @@ def renovasjon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
     f = site.facts
     if plan.mode == "text":
         lang = ensure(site, "renovasjon").lang
-        p = price_text(f.fee("renovasjon"), "year", lang, rng)
-        site.block(
+        p, found = fee_price(site, "renovasjon", "year", lang, rng, "renovasjon")
+        add_para(
+            site,
             "renovasjon",
-            para(
-                t(
-                    lang,
-                    f"Renovasjonsgebyret for en vanlig husstand er {p}.",
-                    f"Renovasjonsgebyret for eit vanleg hushald er {p}.",
-                )
-            ),
+            f"Renovasjonsgebyret for en vanlig husstand er {p}.",
+            f"Renovasjonsgebyret for eit vanleg hushald er {p}.",
         )
-        return done(
-            sc, plan, "renovasjon", [price_value(f.fee("renovasjon"), "year", p, "renovasjon", f.year)]
-        )
+        return done(sc, plan, "renovasjon", [found])
     if plan.mode == "partial":  # an inter-municipal company does it; only a link to them
         lang = ensure(site, "renovasjon").lang
         iks = f"{f.town} og omegn Renovasjon IKS"
@@ -277,14 +290,6 @@ def renovasjon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
     return done(sc, plan, None, [])
 
 
-def _sfo_rows(lang: str) -> list[FeeRow]:
-    m = _per(lang, "month")
-    return [
-        FeeRow(t(lang, "Hel plass", "Heil plass"), "sfo_full", "month", m),
-        FeeRow("Halv plass", "sfo_half", "month", m),
-    ]
-
-
 def sfo_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
     f = site.facts
     distractors = []
@@ -292,40 +297,22 @@ def sfo_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) ->
         news = site.add_news("Nye priser i SFO", "Nye prisar i SFO")
         nxt = f.fee("sfo_full", f.year + 1)
         p = price_text(nxt, "month", news.lang, rng)
-        site.block(
+        add_para(
+            site,
             news.key,
-            para(
-                t(
-                    news.lang,
-                    f"Fra 1. august {f.year + 1} blir prisen for hel plass {p}.",
-                    f"Frå 1. august {f.year + 1} blir prisen for heil plass {p}.",
-                )
-            ),
+            f"Fra 1. august {f.year + 1} blir prisen for hel plass {p}.",
+            f"Frå 1. august {f.year + 1} blir prisen for heil plass {p}.",
         )
         d = price_value(nxt, "month", p, "SFO neste år", f.year + 1)
         d.url = news.url
         distractors.append(d)
-    placed = _fee_placement(
-        site,
-        sc,
-        plan,
-        rng,
-        page="sfo",
-        rows_of=_sfo_rows,
-        caption=("Foreldrebetaling i SFO", "Foreldrebetaling i SFO"),
-        pdf_kind="satser",
-        pdf_section=("SFO", "SFO"),
-        deep_title=("Priser i SFO", "Prisar i SFO"),
-        pdf_text=("Prisene for SFO står i betalingssatsene.", "Prisane for SFO står i betalingssatsane."),
-    )
+    placed = _SFO.place(site, sc, plan, rng)
     if placed is not None:
         placed.distractors += distractors
         return placed
     lang = ensure(site, "sfo").lang
-    full = price_text(f.fee("sfo_full"), "month", lang, rng)
-    half = price_text(f.fee("sfo_half"), "month", lang, rng)
-    vf = price_value(f.fee("sfo_full"), "month", full, "hel plass", f.year)
-    vh = price_value(f.fee("sfo_half"), "month", half, "halv plass", f.year)
+    full, vf = fee_price(site, "sfo_full", "month", lang, rng, "hel plass")
+    half, vh = fee_price(site, "sfo_half", "month", lang, rng, "halv plass")
     first = t(
         lang,
         f"Foreldrebetalingen for hel plass i SFO er {full}",
@@ -342,14 +329,6 @@ def sfo_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) ->
     return done(sc, plan, None, [], distractors=distractors)
 
 
-def _bhg_rows(lang: str) -> list[FeeRow]:
-    m = _per(lang, "month")
-    return [
-        FeeRow(t(lang, "Heltidsplass", "Heiltidsplass"), "barnehage", "month", m),
-        FeeRow(t(lang, "Kostpenger", "Kostpengar"), "kost_barnehage", "month", m),
-    ]
-
-
 def _moderasjon(lang: str) -> str:
     return para(
         t(
@@ -361,31 +340,16 @@ def _moderasjon(lang: str) -> str:
 
 
 def barnehage_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
-    placed = _fee_placement(
-        site,
-        sc,
-        plan,
-        rng,
-        page="barnehagepris",
-        rows_of=_bhg_rows,
-        caption=("Foreldrebetaling", "Foreldrebetaling"),
-        pdf_kind="satser",
-        pdf_section=("Barnehage", "Barnehage"),
-        deep_title=("Priser i barnehage", "Prisar i barnehage"),
-        pdf_text=("Prisene står i betalingssatsene.", "Prisane står i betalingssatsane."),
-    )
+    placed = _BARNEHAGE.place(site, sc, plan, rng)
     if placed is not None:
         if plan.mode in ("table", "deep"):
-            site.block(
-                placed._page_key or "barnehagepris",
-                _moderasjon(site.pages[placed._page_key or "barnehagepris"].lang),
-            )
+            key = placed._page_key or "barnehagepris"
+            site.block(key, _moderasjon(site.pages[key].lang))
         return placed
-    f = site.facts
     if plan.mode in ("text", "partial"):
         lang = ensure(site, "barnehagepris").lang
-        p = price_text(f.fee("barnehage"), "month", lang, rng)
-        k = price_text(f.fee("kost_barnehage"), "month", lang, rng)
+        p, vp = fee_price(site, "barnehage", "month", lang, rng, "heltidsplass")
+        k, vk = fee_price(site, "kost_barnehage", "month", lang, rng, "kostpenger")
         site.block(
             "barnehagepris",
             para(
@@ -399,56 +363,20 @@ def barnehage_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Rand
         )
         if plan.mode == "text":
             site.block("barnehagepris", _moderasjon(lang))
-        values = [
-            price_value(f.fee("barnehage"), "month", p, "heltidsplass", f.year),
-            price_value(f.fee("kost_barnehage"), "month", k, "kostpenger", f.year),
-        ]
         return done(
-            sc, plan, "barnehagepris", values, note="" if plan.mode == "text" else "no word on reductions"
+            sc, plan, "barnehagepris", [vp, vk], note="" if plan.mode == "text" else "no word on reductions"
         )
     return done(sc, plan, None, [])
 
 
-def _praktisk_rows(lang: str) -> list[FeeRow]:
-    m = _per(lang, "month")
-    return [
-        FeeRow("Praktisk bistand, timepris", "praktisk_time", "hour", _per(lang, "hour")),
-        FeeRow(
-            t(lang, "Inntekt under 2G, høyeste egenandel", "Inntekt under 2G, høgaste eigenandel"),
-            "praktisk_2g",
-            "month",
-            m,
-        ),
-        FeeRow(
-            t(lang, "Inntekt 2–3G, høyeste egenandel", "Inntekt 2–3G, høgaste eigenandel"),
-            "praktisk_tak",
-            "month",
-            m,
-        ),
-    ]
-
-
 def praktisk_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
-    placed = _fee_placement(
-        site,
-        sc,
-        plan,
-        rng,
-        page="helsepriser",
-        rows_of=_praktisk_rows,
-        caption=("Egenandel for praktisk bistand", "Eigenandel for praktisk bistand"),
-        pdf_kind="satser",
-        pdf_section=("Praktisk bistand", "Praktisk bistand"),
-        deep_title=("Egenandel for praktisk bistand", "Eigenandel for praktisk bistand"),
-        pdf_text=("Egenandelene står i betalingssatsene.", "Eigenandelane står i betalingssatsane."),
-    )
+    placed = _PRAKTISK.place(site, sc, plan, rng)
     if placed is not None:
         return placed
-    f = site.facts
     lang = ensure(site, "helsepriser").lang
     if plan.mode == "text":
-        p = price_text(f.fee("praktisk_time"), "hour", lang, rng)
-        c = price_text(f.fee("praktisk_2g"), "month", lang, rng)
+        p, vp = fee_price(site, "praktisk_time", "hour", lang, rng, "timepris")
+        c, vc = fee_price(site, "praktisk_2g", "month", lang, rng, "under 2G")
         site.block(
             "helsepriser",
             para(
@@ -466,15 +394,7 @@ def praktisk_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Rando
                 )
             ),
         )
-        return done(
-            sc,
-            plan,
-            "helsepriser",
-            [
-                price_value(f.fee("praktisk_time"), "hour", p, "timepris", f.year),
-                price_value(f.fee("praktisk_2g"), "month", c, "under 2G", f.year),
-            ],
-        )
+        return done(sc, plan, "helsepriser", [vp, vc])
     if plan.mode == "partial":
         text = t(
             lang, "Du betaler egenandel for praktisk bistand", "Du betaler eigenandel for praktisk bistand"
@@ -494,24 +414,8 @@ def praktisk_pris(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Rando
     return done(sc, plan, None, [])
 
 
-def _kulturskole_rows(lang: str) -> list[FeeRow]:
-    return [FeeRow("Elevplass", "kulturskole", "year", _per(lang, "year"))]
-
-
 def kulturskole(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
-    placed = _fee_placement(
-        site,
-        sc,
-        plan,
-        rng,
-        page="kulturskole",
-        rows_of=_kulturskole_rows,
-        caption=("Elevavgift", "Elevavgift"),
-        pdf_kind="satser",
-        pdf_section=("Kulturskole", "Kulturskule"),
-        deep_title=("Elevavgift i kulturskolen", "Elevavgift i kulturskulen"),
-        pdf_text=("Elevavgiften står i betalingssatsene.", "Elevavgifta står i betalingssatsane."),
-    )
+    placed = _KULTURSKOLE.place(site, sc, plan, rng)
     if placed is not None:
         return placed
     f = site.facts
@@ -520,21 +424,20 @@ def kulturskole(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random)
         if rng.random() < 0.3:
             amount = float(round(f.fee("kulturskole") / 20) * 10)
             p = price_text(amount, None, lang, rng)
-            site.block(
-                "kulturskole",
-                para(t(lang, f"Elevavgiften er {p} per semester.", f"Elevavgifta er {p} per semester.")),
+            add_para(
+                site, "kulturskole", f"Elevavgiften er {p} per semester.", f"Elevavgifta er {p} per semester."
             )
             return done(
                 sc, plan, "kulturskole", [price_value(amount, None, p, "elevavgift per semester", f.year)]
             )
-        p = price_text(f.fee("kulturskole"), "year", lang, rng)
-        site.block(
+        p, found = fee_price(site, "kulturskole", "year", lang, rng, "elevavgift")
+        add_para(
+            site,
             "kulturskole",
-            para(t(lang, f"Elevavgiften er {p} for én elevplass.", f"Elevavgifta er {p} for éin elevplass.")),
+            f"Elevavgiften er {p} for én elevplass.",
+            f"Elevavgifta er {p} for éin elevplass.",
         )
-        return done(
-            sc, plan, "kulturskole", [price_value(f.fee("kulturskole"), "year", p, "elevavgift", f.year)]
-        )
+        return done(sc, plan, "kulturskole", [found])
     return done(sc, plan, None, [])
 
 

@@ -4,12 +4,16 @@ surveys, the public records, e-forms, fault reporting, chat and Min side."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import Any
 
-from kommunetest.sandbox.websites.facts import ItemTruth
+from kommunetest.sandbox.websites.facts import ItemTruth, TruthValue
 from kommunetest.sandbox.websites.items import (
     ItemSpec,
     Plan,
+    add_para,
     deep,
+    dl,
     done,
     ensure,
     heading,
@@ -32,6 +36,27 @@ def _desk(site: SiteBuilder, lang: str) -> str:
 
 def _custhelp(site: SiteBuilder, path: str) -> str:
     return f"https://{slugify(site.m.name)}.custhelp.com/app/{path}"
+
+
+def _full_or_deep(
+    site: SiteBuilder,
+    sc: Scenario,
+    plan: Plan,
+    rng: random.Random,
+    key: str,
+    deep_title: tuple[str, str],
+    full: Callable[[str], list[TruthValue]],
+    **kw: Any,
+) -> ItemTruth | None:
+    """The `text` mode (what `full(page_key)` writes, on the service page `key`) and the `deep` mode (the same
+    on a page buried too deep) of an item; None for its other modes."""
+    if plan.mode == "text":
+        ensure(site, key)
+        return done(sc, plan, key, full(key), **kw)
+    if plan.mode == "deep":
+        leaf = deep(site, sc, rng, f"{key}-deep", *deep_title)
+        return done(sc, plan, leaf.key, full(leaf.key), **kw)
+    return None
 
 
 def servicetorg(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
@@ -66,15 +91,11 @@ def _servicetorg(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random
     if rng.random() < 0.3:  # a news item with the Christmas hours
         news = site.add_news("Åpningstider i julen", "Opningstider i jula")
         text = "10.00–14.00"
-        site.block(
+        add_para(
+            site,
             news.key,
-            para(
-                t(
-                    news.lang,
-                    f"{desk} har redusert åpningstid i romjulen: 27.–30. desember kl. {text}.",
-                    f"{desk} har redusert opningstid i romjula: 27.–30. desember kl. {text}.",
-                )
-            ),
+            f"{desk} har redusert åpningstid i romjulen: 27.–30. desember kl. {text}.",
+            f"{desk} har redusert opningstid i romjula: 27.–30. desember kl. {text}.",
         )
         distractors.append(
             value(
@@ -118,11 +139,7 @@ def _servicetorg(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random
     if plan.mode == "dl":
         kl = site.pages["kontakt"].lang
         text = hours_text(h, kl, rng)
-        site.block(
-            "kontakt",
-            heading(t(kl, "Besøk oss", "Besøk oss"))
-            + f"<dl><dt>{esc(_desk(site, kl))}</dt><dd>{esc(text)}</dd></dl>",
-        )
+        site.block("kontakt", heading(t(kl, "Besøk oss", "Besøk oss")) + dl((_desk(site, kl), text)))
         return done(sc, plan, "kontakt", [hours_value(h, text, desk)], distractors=distractors)
     if plan.mode == "footer":
         text = hours_text(h, site.lang, rng)
@@ -158,31 +175,29 @@ def _servicetorg(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random
 def telefon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
     digits = site.facts.phone
     text = fmt_phone(digits, rng.choice((0, 0, 0, 1, 2, 3)))
+    found = [value("phone", digits, text, "sentralbord")]
     if plan.mode == "footer":
         site.footer["phone"] = text
         site.footer["phone_label"] = ui(rng.choice(("switchboard", "phone")), site.lang)
-        return done(sc, plan, "front", [value("phone", digits, text, "sentralbord")])
+        return done(sc, plan, "front", found)
     if plan.mode == "dl":
         kl = site.pages["kontakt"].lang
-        site.block(
-            "kontakt",
-            heading(t(kl, "Ring oss", "Ring oss"))
-            + f"<dl><dt>{esc(ui('switchboard', kl))}</dt><dd>{esc(text)}</dd></dl>",
-        )
-        return done(sc, plan, "kontakt", [value("phone", digits, text, "sentralbord")])
+        site.block("kontakt", heading(t(kl, "Ring oss", "Ring oss")) + dl((ui("switchboard", kl), text)))
+        return done(sc, plan, "kontakt", found)
     if plan.mode == "deep":
         leaf = deep(site, sc, rng, "telefonliste", "Telefonliste", "Telefonliste")
-        site.block(leaf.key, f"<dl><dt>{esc(ui('switchboard', leaf.lang))}</dt><dd>{esc(text)}</dd></dl>")
-        return done(sc, plan, leaf.key, [value("phone", digits, text, "sentralbord")])
+        site.block(leaf.key, dl((ui("switchboard", leaf.lang), text)))
+        return done(sc, plan, leaf.key, found)
     return done(sc, plan, None, [])
 
 
 def postmottak(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
     mail = site.facts.email
     link = f'<a href="mailto:{esc(mail)}">{esc(mail)}</a>'
+    found = [value("email", mail, mail, "postmottak")]
     if plan.mode == "footer":
         site.footer["email"] = mail
-        return done(sc, plan, "front", [value("email", mail, mail, "postmottak")])
+        return done(sc, plan, "front", found)
     if plan.mode == "dl":
         kl = site.pages["kontakt"].lang
         site.block(
@@ -190,7 +205,7 @@ def postmottak(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
             heading(t(kl, "Skriv til oss", "Skriv til oss"))
             + f"<dl><dt>{esc(ui('email', kl))}</dt><dd>{link}</dd></dl>",
         )
-        return done(sc, plan, "kontakt", [value("email", mail, mail, "postmottak")])
+        return done(sc, plan, "kontakt", found)
     if plan.mode == "partial":
         kl = site.pages["kontakt"].lang
         text = t(kl, "Send oss en melding", "Send oss ei melding")
@@ -209,7 +224,7 @@ def postmottak(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
             site, sc, rng, "adresser", "Adresser og organisasjonsnummer", "Adresser og organisasjonsnummer"
         )
         site.block(leaf.key, f"<p>{esc(ui('email', leaf.lang))}: {link}</p>")
-        return done(sc, plan, leaf.key, [value("email", mail, mail, "postmottak")])
+        return done(sc, plan, leaf.key, found)
     return done(sc, plan, None, [])
 
 
@@ -218,15 +233,11 @@ def klage(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> It
     if site.has("eiendomsskatt") and rng.random() < 0.5:
         p = site.pages["eiendomsskatt"]
         text = t(p.lang, "seks uker", "seks veker")
-        site.block(
+        add_para(
+            site,
             "eiendomsskatt",
-            para(
-                t(
-                    p.lang,
-                    f"Klagefristen for eiendomsskatt er {text} fra skatteseddelen ble sendt ut.",
-                    f"Klagefristen for eigedomsskatt er {text} frå skattesetelen vart send ut.",
-                )
-            ),
+            f"Klagefristen for eiendomsskatt er {text} fra skatteseddelen ble sendt ut.",
+            f"Klagefristen for eigedomsskatt er {text} frå skattesetelen vart send ut.",
         )
         distractors.append(
             value("complaint_deadline", {"amount": 6, "unit": "weeks"}, text, "eiendomsskatt", url=p.url)
@@ -271,9 +282,11 @@ def klage(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> It
         site.block(key, body)
         return [value("complaint_deadline", {"amount": 3, "unit": "weeks"}, text, "forvaltningsloven")]
 
-    if plan.mode == "text":
-        ensure(site, "klage")
-        return done(sc, plan, "klage", full("klage"), distractors=distractors)
+    placed = _full_or_deep(
+        site, sc, plan, rng, "klage", ("Klage på vedtak", "Klage på vedtak"), full, distractors=distractors
+    )
+    if placed is not None:
+        return placed
     if plan.mode == "partial":
         page = ensure(site, "klage")
         text = t(page.lang, "Du har klagerett på de fleste vedtak", "Du har klagerett på dei fleste vedtak")
@@ -296,9 +309,6 @@ def klage(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> It
             distractors=distractors,
             note="no deadline",
         )
-    if plan.mode == "deep":
-        leaf = deep(site, sc, rng, "klage-deep", "Klage på vedtak", "Klage på vedtak")
-        return done(sc, plan, leaf.key, full(leaf.key), distractors=distractors)
     return done(sc, plan, None, [], distractors=distractors)
 
 
@@ -307,15 +317,11 @@ def brukerundersokelser(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random
 
     def full(key: str) -> list:
         lang = site.pages[key].lang
-        site.block(
+        add_para(
+            site,
             key,
-            para(
-                t(
-                    lang,
-                    "Kommunen gjennomfører brukerundersøkelser for å finne ut hva innbyggerne mener om tjenestene.",
-                    "Kommunen gjennomfører brukarundersøkingar for å finne ut kva innbyggjarane meiner om tenestene.",
-                )
-            ),
+            "Kommunen gjennomfører brukerundersøkelser for å finne ut hva innbyggerne mener om tjenestene.",
+            "Kommunen gjennomfører brukarundersøkingar for å finne ut kva innbyggjarane meiner om tenestene.",
         )
         site.block(
             key,
@@ -332,9 +338,10 @@ def brukerundersokelser(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random
         site.block(key, f"<p>{site.external_link('https://www.bedrekommune.no/', link_text)}</p>")
         return [value("presence", None, "bedrekommune.no", "resultater publisert")]
 
-    if plan.mode == "text":
-        ensure(site, "brukerundersokelser")
-        return done(sc, plan, "brukerundersokelser", full("brukerundersokelser"))
+    deep_title = ("Brukerundersøkelser", "Brukarundersøkingar")
+    placed = _full_or_deep(site, sc, plan, rng, "brukerundersokelser", deep_title, full)
+    if placed is not None:
+        return placed
     if plan.mode == "partial":
         page = ensure(site, "brukerundersokelser")
         text = t(
@@ -360,9 +367,6 @@ def brukerundersokelser(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random
             [value("presence", None, text)],
             note="surveys mentioned, results not published",
         )
-    if plan.mode == "deep":
-        leaf = deep(site, sc, rng, "brukerundersokelser-deep", "Brukerundersøkelser", "Brukarundersøkingar")
-        return done(sc, plan, leaf.key, full(leaf.key))
     return done(sc, plan, None, [])
 
 
@@ -371,26 +375,18 @@ def postliste(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -
 
     def full(key: str) -> list:
         lang = site.pages[key].lang
-        site.block(
+        add_para(
+            site,
             key,
-            para(
-                t(
-                    lang,
-                    "Postlisten er kommunens offentlige journal over inngående og utgående post.",
-                    "Postlista er den offentlege journalen til kommunen over inngåande og utgåande post.",
-                )
-            ),
+            "Postlisten er kommunens offentlige journal over inngående og utgående post.",
+            "Postlista er den offentlege journalen til kommunen over inngåande og utgåande post.",
         )
         text = t(lang, "be om innsyn", "be om innsyn")
-        site.block(
+        add_para(
+            site,
             key,
-            para(
-                t(
-                    lang,
-                    f"Du kan {text} i dokumenter ved å bestille dem i postlisten.",
-                    f"Du kan {text} i dokument ved å bestille dei i postlista.",
-                )
-            ),
+            f"Du kan {text} i dokumenter ved å bestille dem i postlisten.",
+            f"Du kan {text} i dokument ved å bestille dei i postlista.",
         )
         site.block(
             key,
@@ -398,9 +394,10 @@ def postliste(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -
         )
         return [value("presence", None, text, "postliste med innsyn")]
 
-    if plan.mode == "text":
-        ensure(site, "postliste")
-        return done(sc, plan, "postliste", full("postliste"))
+    deep_title = ("Offentlig postliste", "Offentleg postliste")
+    placed = _full_or_deep(site, sc, plan, rng, "postliste", deep_title, full)
+    if placed is not None:
+        return placed
     if plan.mode == "partial":
         page = ensure(site, "postliste", title="Postliste", intro="")
         text = t(page.lang, "Her finner du kommunens postliste.", "Her finn du postlista til kommunen.")
@@ -409,9 +406,6 @@ def postliste(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -
             para(text) + f"<p>{site.external_link(innsyn, t(page.lang, 'Åpne', 'Opne'), 'innsyn')}</p>",
         )
         return done(sc, plan, page.key, [value("presence", None, text)], note="a link, no word on innsyn")
-    if plan.mode == "deep":
-        leaf = deep(site, sc, rng, "postliste-deep", "Offentlig postliste", "Offentleg postliste")
-        return done(sc, plan, leaf.key, full(leaf.key))
     return done(sc, plan, None, [])
 
 
@@ -426,15 +420,11 @@ def eskjema(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> 
     def full(key: str) -> list:
         lang = site.pages[key].lang
         text = t(lang, "elektroniske skjema", "elektroniske skjema")
-        site.block(
+        add_para(
+            site,
             key,
-            para(
-                t(
-                    lang,
-                    f"De fleste søknader kan du sende digitalt med {text}. Du logger inn med BankID.",
-                    f"Dei fleste søknader kan du sende digitalt med {text}. Du loggar inn med BankID.",
-                )
-            ),
+            f"De fleste søknader kan du sende digitalt med {text}. Du logger inn med BankID.",
+            f"Dei fleste søknader kan du sende digitalt med {text}. Du loggar inn med BankID.",
         )
         links = "".join(
             f"<li>{site.external_link(f'https://skjema.acos.no/{slugify(site.m.name)}/{slugify(nb)}', t(lang, nb, nn), 'acos')}</li>"
@@ -443,24 +433,21 @@ def eskjema(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> 
         site.block(key, f'<ul class="forms">{links}</ul>')
         return [value("presence", None, text, "skjemaoversikt")]
 
-    if plan.mode == "text":
-        ensure(site, "skjema")
-        return done(sc, plan, "skjema", full("skjema"))
+    deep_title = ("Søknader og skjema", "Søknader og skjema")
+    placed = _full_or_deep(site, sc, plan, rng, "skjema", deep_title, full)
+    if placed is not None:
+        return placed
     if plan.mode == "partial":
         page = ensure(site, "skjema", title="Skjema")
         doc = site.pdf("skjema", "soknadsskjema.pdf", "Søknadsskjema")
         doc.add(
             t(page.lang, "Navn:", "Namn:"), "Adresse:", t(page.lang, "Hva søker du om?", "Kva søkjer du om?")
         )
-        site.block(
+        add_para(
+            site,
             page.key,
-            para(
-                t(
-                    page.lang,
-                    "Skjemaet kan skrives ut og sendes til kommunen i posten.",
-                    "Skjemaet kan skrivast ut og sendast til kommunen i posten.",
-                )
-            ),
+            "Skjemaet kan skrives ut og sendes til kommunen i posten.",
+            "Skjemaet kan skrivast ut og sendast til kommunen i posten.",
         )
         site.block(page.key, f'<p><a href="{esc(doc.path)}">Søknadsskjema (PDF)</a></p>')
         return done(
@@ -470,45 +457,33 @@ def eskjema(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> 
             [value("presence", None, "PDF", "skjema for utskrift")],
             note="forms only as PDF",
         )
-    if plan.mode == "deep":
-        leaf = deep(site, sc, rng, "skjema-deep", "Søknader og skjema", "Søknader og skjema")
-        return done(sc, plan, leaf.key, full(leaf.key))
     return done(sc, plan, None, [])
 
 
 def meldfeil(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
     def full(key: str) -> list:
-        lang = site.pages[key].lang
-        site.block(
+        add_para(
+            site,
             key,
-            para(
-                t(
-                    lang,
-                    "Meld feil på kommunal vei, vann, avløp og gatelys.",
-                    "Meld feil på kommunal veg, vatn, avløp og gatelys.",
-                )
-            ),
+            "Meld feil på kommunal vei, vann, avløp og gatelys.",
+            "Meld feil på kommunal veg, vatn, avløp og gatelys.",
         )
         site.block(key, f"<p>{site.external_link(_custhelp(site, 'meldfeil'), 'Meld feil', 'custhelp')}</p>")
         return [value("presence", None, "Meld feil", "meld feil-tjeneste")]
 
-    if plan.mode == "text":
-        page = ensure(site, "meldfeil")
-        if rng.random() < 0.6:
-            site.shortcuts.append((page.url, "Meld feil"))
-        return done(sc, plan, "meldfeil", full("meldfeil"))
+    placed = _full_or_deep(site, sc, plan, rng, "meldfeil", ("Meld feil", "Meld feil"), full)
+    if placed is not None:
+        if plan.mode == "text" and rng.random() < 0.6:
+            site.shortcuts.append((site.pages["meldfeil"].url, "Meld feil"))
+        return placed
     if plan.mode == "partial":
-        page = ensure(site, "vei")
+        ensure(site, "vei")
         text = fmt_phone(site.facts.vakt_phone, rng.choice((0, 3)))
-        site.block(
+        add_para(
+            site,
             "vei",
-            para(
-                t(
-                    page.lang,
-                    f"Ved feil på vann eller avløp utenom arbeidstid, ring vakttelefonen {text}.",
-                    f"Ved feil på vatn eller avløp utanom arbeidstid, ring vakttelefonen {text}.",
-                )
-            ),
+            f"Ved feil på vann eller avløp utenom arbeidstid, ring vakttelefonen {text}.",
+            f"Ved feil på vatn eller avløp utanom arbeidstid, ring vakttelefonen {text}.",
         )
         return done(
             sc,
@@ -517,9 +492,6 @@ def meldfeil(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) ->
             [value("phone", site.facts.vakt_phone, text, "vakttelefon")],
             note="only a phone number",
         )
-    if plan.mode == "deep":
-        leaf = deep(site, sc, rng, "meldfeil-deep", "Meld feil", "Meld feil")
-        return done(sc, plan, leaf.key, full(leaf.key))
     return done(sc, plan, None, [])
 
 
@@ -575,15 +547,11 @@ def minside(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> 
     if plan.mode == "deep":
         leaf = deep(site, sc, rng, "minside-deep", "Min side", "Mi side")
         text = t(leaf.lang, "Min side", "Mi side")
-        site.block(
+        add_para(
+            site,
             leaf.key,
-            para(
-                t(
-                    leaf.lang,
-                    f"Logg inn på {text} for å se sakene dine.",
-                    f"Logg inn på {text} for å sjå sakene dine.",
-                )
-            ),
+            f"Logg inn på {text} for å se sakene dine.",
+            f"Logg inn på {text} for å sjå sakene dine.",
         )
         site.block(leaf.key, f"<p>{site.external_link(href, text, 'min_side')}</p>")
         return done(sc, plan, leaf.key, [value("presence", None, text, "min side")])

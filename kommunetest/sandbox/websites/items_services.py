@@ -9,7 +9,9 @@ from kommunetest.sandbox.websites.facts import ItemTruth
 from kommunetest.sandbox.websites.items import (
     ItemSpec,
     Plan,
+    add_para,
     deep,
+    dl,
     done,
     ensure,
     heading,
@@ -17,6 +19,7 @@ from kommunetest.sandbox.websites.items import (
     hours_table,
     hours_text,
     hours_value,
+    item_page,
     para,
     pdf_link,
     value,
@@ -36,18 +39,8 @@ def byggesak_tid(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random
     lang = page.lang
     head = heading(t(lang, "Saksbehandlingstid", "Sakshandsamingstid"))
     if plan.mode in ("text", "deep"):
-        key = (
-            page.key
-            if plan.mode == "text"
-            else deep(
-                site,
-                sc,
-                rng,
-                "byggesak-tid-deep",
-                "Saksbehandlingstid for byggesaker",
-                "Sakshandsamingstid for byggjesaker",
-            ).key
-        )
+        deep_title = ("Saksbehandlingstid for byggesaker", "Sakshandsamingstid for byggjesaker")
+        key = item_page(site, sc, plan, rng, "byggesak", "byggesak-tid-deep", *deep_title).key
         kl = site.pages[key].lang
         text = fmt_duration(f.byggesak_weeks, "weeks", kl, rng.randrange(2))
         site.block(
@@ -114,19 +107,15 @@ def sfo_tid(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> 
     page = ensure(site, "sfo")
     lang = page.lang
     if rng.random() < 0.5:
-        site.block(
+        add_para(
+            site,
             "sfo",
-            para(
-                t(
-                    lang,
-                    "Elever på 1.–4. trinn har 12 timer gratis SFO per uke.",
-                    "Elevar på 1.–4. trinn har 12 timar gratis SFO i veka.",
-                )
-            ),
+            "Elever på 1.–4. trinn har 12 timer gratis SFO per uke.",
+            "Elevar på 1.–4. trinn har 12 timar gratis SFO i veka.",
         )
     if plan.mode == "text":
         text = hours_text(h, lang, rng, capital=False)
-        site.block("sfo", para(t(lang, f"SFO er åpen {text}.", f"SFO er open {text}.")))
+        add_para(site, "sfo", f"SFO er åpen {text}.", f"SFO er open {text}.")
         return done(sc, plan, "sfo", [hours_value(h, text, "SFO")])
     if plan.mode == "table":
         days, time = hours_cells(h, lang, rng)
@@ -136,9 +125,7 @@ def sfo_tid(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> 
         return done(sc, plan, "sfo", [hours_value(h, time, "SFO")])
     if plan.mode == "dl":
         text = hours_text(h, lang, rng)
-        site.block(
-            "sfo", f"<dl><dt>{esc(t(lang, 'Åpningstid SFO', 'Opningstid SFO'))}</dt><dd>{esc(text)}</dd></dl>"
-        )
+        site.block("sfo", dl((t(lang, "Åpningstid SFO", "Opningstid SFO"), text)))
         return done(sc, plan, "sfo", [hours_value(h, text, "SFO")])
     if plan.mode == "deep":
         leaf = deep(site, sc, rng, "sfo-tid-deep", "Åpningstider i SFO", "Opningstider i SFO")
@@ -152,18 +139,11 @@ def hjemme_tid(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
     amount, unit = site.facts.care_time
     page = ensure(site, "hjemmetjenester")
     if plan.mode in ("text", "deep"):
-        key = (
-            page.key
-            if plan.mode == "text"
-            else deep(
-                site,
-                sc,
-                rng,
-                "hjemme-tid-deep",
-                "Saksbehandlingstid for helse- og omsorgstjenester",
-                "Sakshandsamingstid for helse- og omsorgstenester",
-            ).key
+        deep_title = (
+            "Saksbehandlingstid for helse- og omsorgstjenester",
+            "Sakshandsamingstid for helse- og omsorgstenester",
         )
+        key = item_page(site, sc, plan, rng, "hjemmetjenester", "hjemme-tid-deep", *deep_title).key
         lang = site.pages[key].lang
         word_unit = "working_days" if unit == "days" and rng.random() < 0.5 else unit
         text = fmt_duration(amount, word_unit, lang, 0 if unit == "days" else rng.randrange(2))
@@ -201,30 +181,19 @@ def legevakt(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) ->
     f = site.facts
     if plan.mode == "absent":
         return done(sc, plan, None, [])
-    key = (
-        deep(site, sc, rng, "legevakt-deep", "Legevakt", "Legevakt").key
-        if plan.mode == "deep"
-        else ensure(site, "legevakt").key
-    )
+    key = item_page(site, sc, plan, rng, "legevakt", "legevakt-deep", "Legevakt", "Legevakt").key
     lang = site.pages[key].lang
     p = fmt_phone(f.legevakt_phone, rng.choice((0, 0, 1, 2)))
     local = value("phone", f.legevakt_phone, p, "legevakt")
     if plan.mode == "dl":
-        site.block(
-            key,
-            f"<dl><dt>{esc(t(lang, 'Legevakt, nasjonalt nummer', 'Legevakt, nasjonalt nummer'))}</dt><dd>116 117</dd>"
-            f"<dt>{esc(t(lang, 'Legevakten i', 'Legevakta i'))} {esc(f.town)}</dt><dd>{esc(p)}</dd></dl>",
-        )
+        national = t(lang, "Legevakt, nasjonalt nummer", "Legevakt, nasjonalt nummer")
+        site.block(key, dl((national, "116 117"), (f"{t(lang, 'Legevakten i', 'Legevakta i')} {f.town}", p)))
         return done(sc, plan, key, [local])
-    site.block(
+    add_para(
+        site,
         key,
-        para(
-            t(
-                lang,
-                "Ring legevakten på 116 117 hvis du trenger legehjelp som ikke kan vente til fastlegen har åpent.",
-                "Ring legevakta på 116 117 viss du treng legehjelp som ikkje kan vente til fastlegen har ope.",
-            )
-        ),
+        "Ring legevakten på 116 117 hvis du trenger legehjelp som ikke kan vente til fastlegen har åpent.",
+        "Ring legevakta på 116 117 viss du treng legehjelp som ikkje kan vente til fastlegen har ope.",
     )
     if plan.mode == "partial":
         return done(
@@ -234,10 +203,7 @@ def legevakt(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) ->
             [value("phone", "116117", "116 117", "nasjonalt legevaktnummer")],
             note="only 116 117",
         )
-    site.block(
-        key,
-        para(t(lang, f"Legevakten i {f.town} har telefon {p}.", f"Legevakta i {f.town} har telefon {p}.")),
-    )
+    add_para(site, key, f"Legevakten i {f.town} har telefon {p}.", f"Legevakta i {f.town} har telefon {p}.")
     return done(sc, plan, key, [local])
 
 
@@ -276,11 +242,8 @@ def helsestasjon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random
         return done(sc, plan, page.key, [hours_value(h, time, "helsestasjon")], distractors=distractors)
     if plan.mode == "dl":
         text = hours_text(h, lang, rng)
-        site.block(
-            page.key,
-            f"<dl><dt>{esc(t(lang, 'Åpningstid', 'Opningstid'))}</dt><dd>{esc(text)}</dd>"
-            f"<dt>Telefon</dt><dd>{esc(fmt_phone(f.helsestasjon_phone, 0))}</dd></dl>",
-        )
+        phone = fmt_phone(f.helsestasjon_phone, 0)
+        site.block(page.key, dl((t(lang, "Åpningstid", "Opningstid"), text), ("Telefon", phone)))
         return done(sc, plan, page.key, [hours_value(h, text, "helsestasjon")], distractors=distractors)
     if plan.mode == "js":
         text = hours_text(h, lang, rng)
@@ -302,9 +265,8 @@ def helsestasjon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random
         )
     if plan.mode == "partial":
         p = fmt_phone(f.helsestasjon_phone, rng.choice((0, 1)))
-        site.block(
-            page.key,
-            para(t(lang, f"Du når helsestasjonen på telefon {p}.", f"Du når helsestasjonen på telefon {p}.")),
+        add_para(
+            site, page.key, f"Du når helsestasjonen på telefon {p}.", f"Du når helsestasjonen på telefon {p}."
         )
         return done(
             sc,
@@ -333,22 +295,14 @@ def svommehall(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
     pool = site.facts.pool
     if pool is None:
         if rng.random() < 0.5:
-            k = site.pages["kultur"]
-            site.block(
+            add_para(
+                site,
                 "kultur",
-                para(
-                    t(
-                        k.lang,
-                        "Kommunen har ikke egen svømmehall. Nærmeste svømmehall er i nabokommunen.",
-                        "Kommunen har ikkje eigen symjehall. Næraste symjehall er i nabokommunen.",
-                    )
-                ),
+                "Kommunen har ikke egen svømmehall. Nærmeste svømmehall er i nabokommunen.",
+                "Kommunen har ikkje eigen symjehall. Næraste symjehall er i nabokommunen.",
             )
         return done(sc, Plan("absent", "not_applicable"), None, [], applicable=False, note="no swimming pool")
-    if plan.mode == "deep":
-        key = deep(site, sc, rng, "svommehall-deep", "Badetider", "Badetider").key
-    else:
-        key = ensure(site, "svommehall").key
+    key = item_page(site, sc, plan, rng, "svommehall", "svommehall-deep", "Badetider", "Badetider").key
     lang = site.pages[key].lang
     caption = t(lang, "Offentlig bading", "Offentleg bading")
     if plan.mode == "table":
@@ -384,10 +338,7 @@ def svommehall(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) 
             resource=doc.path,
             in_pdf=True,
         )
-    site.block(
-        key,
-        para(t(lang, "Svømmehallen er stengt for vedlikehold.", "Symjehallen er stengd for vedlikehald.")),
-    )
+    add_para(site, key, "Svømmehallen er stengt for vedlikehold.", "Symjehallen er stengd for vedlikehald.")
     return done(sc, plan, None, [])
 
 
@@ -396,11 +347,7 @@ def nav(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> Item
     h = f.nav_hours
     if plan.mode == "absent":
         return done(sc, plan, None, [])
-    key = (
-        deep(site, sc, rng, "nav-deep", f"NAV {f.town}", f"NAV {f.town}").key
-        if plan.mode == "deep"
-        else ensure(site, "nav").key
-    )
+    key = item_page(site, sc, plan, rng, "nav", "nav-deep", f"NAV {f.town}", f"NAV {f.town}").key
     lang = site.pages[key].lang
     if plan.mode == "partial":
         site.block(
@@ -420,8 +367,7 @@ def nav(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> Item
         site.block(
             key,
             heading(f"NAV {f.town}")
-            + f"<dl><dt>{esc(t(lang, 'Åpningstider', 'Opningstider'))}</dt><dd>{esc(text)}</dd>"
-            "<dt>Telefon</dt><dd>55 55 33 33</dd></dl>",
+            + dl((t(lang, "Åpningstider", "Opningstider"), text), ("Telefon", "55 55 33 33")),
         )
     else:
         site.block(

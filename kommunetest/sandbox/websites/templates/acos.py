@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kommunetest.sandbox.websites.site import Page, SiteBuilder, esc
 from kommunetest.sandbox.websites.structure import ui
-from kommunetest.sandbox.websites.templates.base import Style
+from kommunetest.sandbox.websites.templates.base import Style, link_items, per_site
 
 
 class Acos(Style):
@@ -17,42 +17,28 @@ class Acos(Style):
     search_param = "q"
     flat = True
 
-    def url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
-        if page.kind == "front":
-            return "/"
-        if page.kind == "search":
-            return self.search_path
+    def page_url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
         return f"/{page.slug}.{self.ident(page, site)}.no.html"
 
     def file_path(self, filename: str, site: SiteBuilder) -> str:
         h = self.ident(Page(filename, "", "nb", "file"), site, 7)
         return f"/_f/p1/i{h}/{filename}"
 
+    @per_site
     def topmenu(self, site: SiteBuilder) -> str:
-        cached = site.__dict__.get("_cache_topmenu")
-        if cached is None:
-            items = "".join(f"<li>{site.a(s.key)}</li>" for s in self.sections(site))
-            tools = "".join(f'<li><a href="{esc(h)}">{esc(x)}</a></li>' for h, x in site.header_links)
-            cached = (
-                f'<div id="header"><a id="logo" href="/">{esc(site.m.name)} kommune</a>'
-                f'<ul id="tools">{tools}<li>{site.a("az", ui("az", site.lang))}</li></ul>'
-                f"{self.search_form(site, 'quicksearch')}"
-                f'<div id="topmenu"><ul>{items}</ul></div></div>'
-            )
-            site.__dict__["_cache_topmenu"] = cached
-        return cached
+        items = "".join(f"<li>{site.a(s.key)}</li>" for s in self.sections(site))
+        return (
+            f'<div id="header"><a id="logo" href="/">{esc(site.m.name)} kommune</a>'
+            f'<ul id="tools">{link_items(site.header_links)}<li>{site.a("az", ui("az", site.lang))}</li></ul>'
+            f"{self.search_form(site, 'quicksearch')}"
+            f'<div id="topmenu"><ul>{items}</ul></div></div>'
+        )
 
     def breadcrumbs(self, page: Page, site: SiteBuilder) -> str:
-        trail = []
-        p = site.pages.get(page.parent) if page.parent else None
-        if page.kind == "service" and page.section:
-            p = site.pages[page.section]
-        while p is not None:
-            trail.append(site.a(p.key))
-            p = site.pages.get(p.parent) if p.parent else None
+        start = page.section if page.kind == "service" and page.section else page.parent
         crumbs = [
             f'<a href="/">{esc(ui("front", site.lang))}</a>',
-            *reversed(trail),
+            *(site.a(p.key) for p in self.trail(start, site)),
             f"<span>{esc(page.title)}</span>",
         ]
         return f'<div id="breadcrumbs">{" &gt; ".join(crumbs)}</div>'

@@ -1,13 +1,16 @@
 """What every CMS style shares: the page skeleton, the contact box, content, news teasers, the A–Å index.
 
-A style decides URLs (`url`, `file_path`), the search form's action and parameter, and the chrome around the
-content (`render`). Pieces that are the same on every page of a site (menus, footer) are built once per site
-and cached on the builder.
+A style decides URLs (`page_url`, `file_path`), the search form's action and parameter, and the chrome around
+the content (`render`). Pieces that are the same on every page of a site (menus, footer) are built once per site
+and cached on the builder (`per_site`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from kommunetest.sandbox.websites.site import Page, SiteBuilder, esc
 from kommunetest.sandbox.websites.structure import SECTIONS, ui
@@ -18,9 +21,30 @@ CONTENT_START, CONTENT_END = (
     "<!-- innhold slutt -->",
 )  # what the site search indexes
 
+S = TypeVar("S", bound="Style")
+
+
+def per_site(method: Callable[[S, SiteBuilder], str]) -> Callable[[S, SiteBuilder], str]:
+    """Build a style's piece once per site and keep it on the builder: menus and footers are the same on
+    every page."""
+    key = f"_cache_{method.__name__}"
+
+    @functools.wraps(method)
+    def cached(self: S, site: SiteBuilder) -> str:
+        if key not in site.__dict__:
+            site.__dict__[key] = method(self, site)
+        return site.__dict__[key]
+
+    return cached
+
+
+def link_items(links: Iterable[tuple[str, str]]) -> str:
+    """`<li>` links from (href, text) pairs."""
+    return "".join(f'<li><a href="{esc(h)}">{esc(x)}</a></li>' for h, x in links)
+
 
 class Style:
-    """Base of the CMS styles; subclasses set the names and override `url`, `chrome` and `front`."""
+    """Base of the CMS styles; subclasses set the names and override `page_url`, `chrome` and `front`."""
 
     name = "base"
     css = "/assets/site.css"
@@ -33,6 +57,14 @@ class Style:
     # ------------------------------------------------------------------ URLs
 
     def url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
+        if page.kind == "front":
+            return "/"
+        if page.kind == "search":
+            return self.search_path
+        return self.page_url(page, parent, site)
+
+    def page_url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
+        """The URL of any page but the front page and the search page."""
         raise NotImplementedError
 
     def file_path(self, filename: str, site: SiteBuilder) -> str:
@@ -75,20 +107,17 @@ class Style:
             f'<link rel="stylesheet" href="{self.css}">\n{extra}</head>\n'
         )
 
+    @per_site
     def banner(self, site: SiteBuilder) -> str:
         """Skip link and cookie-consent banner, as nearly every municipal site has them."""
-        cached = site.__dict__.get("_cache_banner")
-        if cached is None:
-            lang = site.lang
-            cached = (
-                f'<a class="skip-link" href="#main">{esc(ui("skip", lang))}</a>\n'
-                '<div class="cookie-consent" role="dialog" aria-live="polite" aria-label="Cookies">'
-                f"<p>{esc(ui('cookies', lang))}</p>"
-                f'<button type="button" class="cookie-consent__accept">{esc(ui("accept", lang))}</button> '
-                f'<button type="button" class="cookie-consent__decline">{esc(ui("decline", lang))}</button></div>'
-            )
-            site.__dict__["_cache_banner"] = cached
-        return cached
+        lang = site.lang
+        return (
+            f'<a class="skip-link" href="#main">{esc(ui("skip", lang))}</a>\n'
+            '<div class="cookie-consent" role="dialog" aria-live="polite" aria-label="Cookies">'
+            f"<p>{esc(ui('cookies', lang))}</p>"
+            f'<button type="button" class="cookie-consent__accept">{esc(ui("accept", lang))}</button> '
+            f'<button type="button" class="cookie-consent__decline">{esc(ui("decline", lang))}</button></div>'
+        )
 
     def feedback(self, page: Page, site: SiteBuilder) -> str:
         """The "was this page useful?" form under content pages (POST, so never taken for a search form)."""
@@ -124,12 +153,9 @@ class Style:
             f'<button type="submit">{esc(ui("search", lang))}</button></form>'
         )
 
+    @per_site
     def contact_box(self, site: SiteBuilder) -> str:
         """The footer's contact box: address always, phone, e-mail and desk hours when the site has them."""
-        key = "contact_box"
-        cached = site.__dict__.get("_cache_" + key)
-        if cached is not None:
-            return cached
         lang, f = site.lang, site.facts
         rows = [
             f"<dt>{esc(ui('visit', lang))}</dt><dd>{esc(f.street)}, {esc(f.postcode)} {esc(f.town)}</dd>",
@@ -149,12 +175,10 @@ class Style:
         links = " ".join(
             f"<li>{site.a(k)}</li>" for k in ("om", "personvern", "tilgjengelighet") if site.has(k)
         )
-        out = (
+        return (
             f'<div class="contact-box"><h2>{esc(site.m.name)} kommune</h2><dl>{"".join(rows)}</dl></div>'
             f'<ul class="footer-links">{links}</ul>{self.social(site)}'
         )
-        site.__dict__["_cache_" + key] = out
-        return out
 
     def content(self, page: Page, site: SiteBuilder) -> str:
         parts = [f"<h1>{esc(page.title)}</h1>"]
@@ -166,8 +190,7 @@ class Style:
         if page.kind == "section":
             parts.append(self.section_list(page, site))
         if page.links:
-            items = "".join(f'<li><a href="{esc(h)}">{esc(x)}</a></li>' for h, x in page.links)
-            parts.append(f'<ul class="related">{items}</ul>')
+            parts.append(f'<ul class="related">{link_items(page.links)}</ul>')
         if page.kind in ("service", "section", "info", "chain", "leaf", "news"):
             parts.append(site.padding(page))
         if page.kind == "search":
@@ -193,13 +216,23 @@ class Style:
         return f'<section class="news"><h2>{esc(ui("news", site.lang))}</h2><ul>{"".join(items)}</ul>{more}</section>'
 
     def shortcuts(self, site: SiteBuilder) -> str:
-        items = "".join(f'<li><a href="{esc(h)}">{esc(x)}</a></li>' for h, x in site.shortcuts)
+        items = link_items(site.shortcuts)
         return (
             f'<section class="shortcuts"><h2>{esc(ui("shortcuts", site.lang))}</h2><ul>{items}</ul></section>'
         )
 
     def sections(self, site: SiteBuilder) -> list[Page]:
         return [site.pages[s.key] for s in SECTIONS if s.key in site.pages]
+
+    @staticmethod
+    def trail(start: str | None, site: SiteBuilder) -> list[Page]:
+        """The page `start` and the pages above it, outermost first (for breadcrumbs)."""
+        out = []
+        p = site.pages.get(start) if start else None
+        while p is not None:
+            out.append(p)
+            p = site.pages.get(p.parent) if p.parent else None
+        return out[::-1]
 
 
 def az_content(site: SiteBuilder) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kommunetest.sandbox.websites.site import Page, SiteBuilder, esc
 from kommunetest.sandbox.websites.structure import ui
-from kommunetest.sandbox.websites.templates.base import Style
+from kommunetest.sandbox.websites.templates.base import Style, per_site
 
 
 class Classic(Style):
@@ -17,11 +17,7 @@ class Classic(Style):
     search_param = "sokeord"
     flat = True
 
-    def url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
-        if page.kind == "front":
-            return "/"
-        if page.kind == "search":
-            return self.search_path
+    def page_url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
         folder = {"service": "/tekst/", "news": "/nyheter/", "leaf": "/tekst/"}.get(page.kind, "/")
         return f"{folder}{page.slug}.htm"
 
@@ -43,15 +39,12 @@ class Classic(Style):
             f'<input type="text" name="{self.search_param}" size="15"> <input type="submit" value="OK"></form>'
         )
 
+    @per_site
     def menu(self, site: SiteBuilder) -> str:
-        cached = site.__dict__.get("_cache_menu")
-        if cached is None:
-            links = "<br>\n".join(site.a(s.key) for s in self.sections(site))
-            extra = "<br>\n".join(f'<a href="{esc(h)}">{esc(x)}</a>' for h, x in site.header_links)
-            news = site.a("newslist") if site.has("newslist") else ""
-            cached = f"{links}<br>\n<br>\n{site.a('az', ui('az', site.lang))}<br>\n{news}<br>\n{extra}"
-            site.__dict__["_cache_menu"] = cached
-        return cached
+        links = "<br>\n".join(site.a(s.key) for s in self.sections(site))
+        extra = "<br>\n".join(f'<a href="{esc(h)}">{esc(x)}</a>' for h, x in site.header_links)
+        news = site.a("newslist") if site.has("newslist") else ""
+        return f"{links}<br>\n<br>\n{site.a('az', ui('az', site.lang))}<br>\n{news}<br>\n{extra}"
 
     def chrome(self, page: Page, site: SiteBuilder, main: str, scripts: bool) -> str:
         top = f'<a href="/"><b>{esc(site.m.name)} kommune</b></a>'

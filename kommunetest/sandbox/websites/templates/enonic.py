@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kommunetest.sandbox.websites.site import Page, SiteBuilder, esc
 from kommunetest.sandbox.websites.structure import ui
-from kommunetest.sandbox.websites.templates.base import Style
+from kommunetest.sandbox.websites.templates.base import Style, link_items, per_site
 
 
 class Enonic(Style):
@@ -16,11 +16,7 @@ class Enonic(Style):
     search_path = "/sok"
     search_param = "q"
 
-    def url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
-        if page.kind == "front":
-            return "/"
-        if page.kind == "search":
-            return self.search_path
+    def page_url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
         base = parent.url if parent is not None and page.kind != "section" else "/"
         return f"{base}{page.slug}/"
 
@@ -28,10 +24,8 @@ class Enonic(Style):
         h = self.ident(Page(filename, "", "nb", "file"), site, 8)
         return f"/_/attachment/inline/{h}/{filename}"
 
+    @per_site
     def header(self, site: SiteBuilder) -> str:
-        cached = site.__dict__.get("_cache_header")
-        if cached is not None:
-            return cached
         lang = site.lang
         panels = []
         for sec in self.sections(site):
@@ -40,16 +34,16 @@ class Enonic(Style):
                 f'<li class="megamenu__item"><a href="{esc(sec.url)}">{esc(sec.title)}</a>'
                 f'<div class="megamenu__panel"><ul>{kids}</ul></div></li>'
             )
-        tools = "".join(f'<li><a href="{esc(h)}">{esc(x)}</a></li>' for h, x in site.header_links)
-        tools += f"<li>{site.a('az', ui('az', lang))}</li><li>{site.a('kontakt')}</li>"
-        out = (
+        tools = (
+            link_items(site.header_links)
+            + f"<li>{site.a('az', ui('az', lang))}</li><li>{site.a('kontakt')}</li>"
+        )
+        return (
             '<header class="header"><div class="header__top">'
             f'<a class="logo" href="/"><img src="/_/asset/logo.svg" alt=""><span>{esc(site.m.name)} kommune</span></a>'
             f'<ul class="header__tools">{tools}</ul>{self.search_form(site, "header__search")}</div>'
             f'<nav class="megamenu" aria-label="{esc(ui("menu", lang))}"><ul>{"".join(panels)}</ul></nav></header>'
         )
-        site.__dict__["_cache_header"] = out
-        return out
 
     def chrome(self, page: Page, site: SiteBuilder, main: str, scripts: bool) -> str:
         return (

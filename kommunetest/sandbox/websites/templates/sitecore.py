@@ -6,7 +6,7 @@ from __future__ import annotations
 from kommunetest.sandbox.websites.lang import t
 from kommunetest.sandbox.websites.site import Page, SiteBuilder, esc
 from kommunetest.sandbox.websites.structure import ui
-from kommunetest.sandbox.websites.templates.base import Style
+from kommunetest.sandbox.websites.templates.base import Style, link_items, per_site
 
 
 class Sitecore(Style):
@@ -17,12 +17,8 @@ class Sitecore(Style):
     search_path = "/sok"
     search_param = "query"
 
-    def url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
+    def page_url(self, page: Page, parent: Page | None, site: SiteBuilder) -> str:
         root = t(site.lang, "tjenester", "tenester")
-        if page.kind == "front":
-            return "/"
-        if page.kind == "search":
-            return self.search_path
         if page.kind == "section":
             return f"/{root}/{page.slug}"
         if page.kind == "az":
@@ -36,27 +32,19 @@ class Sitecore(Style):
     def file_path(self, filename: str, site: SiteBuilder) -> str:
         return f"/-/media/dokumenter/{filename}"
 
+    @per_site
     def nav(self, site: SiteBuilder) -> str:
-        cached = site.__dict__.get("_cache_nav")
-        if cached is None:
-            items = "".join(f"<li>{site.a(s.key)}</li>" for s in self.sections(site))
-            tools = "".join(f'<li><a href="{esc(h)}">{esc(x)}</a></li>' for h, x in site.header_links)
-            cached = (
-                f'<header class="sc-header"><a class="sc-logo" href="/">{esc(site.m.name)} kommune</a>'
-                f'<ul class="sc-tools">{tools}<li>{site.a("az", ui("az", site.lang))}</li></ul>'
-                f'<nav class="sc-nav" aria-label="{esc(ui("menu", site.lang))}"><ul>{items}</ul></nav>'
-                f"{self.search_form(site, 'sc-search')}</header>"
-            )
-            site.__dict__["_cache_nav"] = cached
-        return cached
+        items = "".join(f"<li>{site.a(s.key)}</li>" for s in self.sections(site))
+        return (
+            f'<header class="sc-header"><a class="sc-logo" href="/">{esc(site.m.name)} kommune</a>'
+            f'<ul class="sc-tools">{link_items(site.header_links)}<li>{site.a("az", ui("az", site.lang))}</li></ul>'
+            f'<nav class="sc-nav" aria-label="{esc(ui("menu", site.lang))}"><ul>{items}</ul></nav>'
+            f"{self.search_form(site, 'sc-search')}</header>"
+        )
 
     def breadcrumbs(self, page: Page, site: SiteBuilder) -> str:
-        trail = []
-        p = site.pages.get(page.parent) if page.parent else None
-        while p is not None:
-            trail.append(f"<li>{site.a(p.key)}</li>")
-            p = site.pages.get(p.parent) if p.parent else None
-        crumbs = f'<li><a href="/">{esc(ui("front", site.lang))}</a></li>' + "".join(reversed(trail))
+        trail = "".join(f"<li>{site.a(p.key)}</li>" for p in self.trail(page.parent, site))
+        crumbs = f'<li><a href="/">{esc(ui("front", site.lang))}</a></li>' + trail
         return f'<nav class="sc-breadcrumb"><ol>{crumbs}<li aria-current="page">{esc(page.title)}</li></ol></nav>'
 
     def section_list(self, page: Page, site: SiteBuilder) -> str:
