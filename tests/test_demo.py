@@ -1,0 +1,42 @@
+"""The rehearsal end to end on a few municipalities: every stage runs on loopback and the report is built."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kommunetest.demo import rehearsal_start
+
+
+def test_rehearsal_lies_in_the_past_on_a_monday() -> None:
+    from datetime import date, timedelta
+
+    start = rehearsal_start(6, today=date(2026, 11, 22))
+    assert start.weekday() == 0
+    assert start + timedelta(weeks=6 + 5) < date(2026, 11, 22)  # round + answer window before today
+
+
+@pytest.mark.slow
+def test_quick_rehearsal_runs_every_stage_and_builds_the_report(tmp_path: Path, kt) -> None:
+    out, report = tmp_path / "demo", tmp_path / "report"
+    r = kt(
+        "demo",
+        "--municipalities",
+        "0301,5601,3428",
+        "--out",
+        str(out),
+        "--report",
+        str(report),
+        "--no-browser",
+    )
+    assert r.exit_code == 0, r.output
+    for needle in ("3 municipalities", "sent 9 e-mail probes", "web check demo: 3 sites", "item grades right",
+                   "classification accuracy", "response time error"):  # fmt: skip
+        assert needle in r.stdout, (needle, r.stdout)
+    records = json.loads((report / "data" / "results.json").read_text(encoding="utf-8"))
+    assert sorted(rec["kommunenummer"] for rec in records) == ["0301", "3428", "5601"]
+    assert all(rec["total"] is not None for rec in records)
+    assert (report / "index.html").is_file() and (out / "kommunetest.db").is_file()
+    assert f"report: {report / 'index.html'}" in r.stdout
