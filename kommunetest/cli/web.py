@@ -1,9 +1,11 @@
-"""`kommunetest web`: the web channel (inspect one page now; checks over whole sites join later)."""
+"""`kommunetest web`: the web channel (`inspect` one page, `check` a round's web items on every site)."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +15,7 @@ from kommunetest.cli.app import App, pass_app
 
 @click.group("web")
 def command() -> None:
-    """Web channel: read facts from pages (site checks follow)."""
+    """Web channel: read facts from pages, check a round's web items on the municipalities' websites."""
 
 
 @command.command("inspect", short_help="Print the facts of one page (a file or a loopback URL).")
@@ -53,6 +55,74 @@ def inspect_command(
         click.echo(
             _table([(f.kind, format_value(f.kind, f.value), f.context or "", f.text) for f in result.facts])
         )
+
+
+@command.command("check", short_help="Check the round's web items on every municipality's website.")
+@click.option("--round", "round_name", required=True, help="The round whose web probes to check.")
+@click.option("--municipality", "municipalities", multiple=True, metavar="KNR",
+              help="Only this municipality (4-digit kommunenummer); repeatable.")  # fmt: skip
+@click.option("--no-browser", is_flag=True, help="HTTP only: no JavaScript rendering, mobile check, screenshots "
+              "or accessibility scan (mobile observations are then not recorded).")  # fmt: skip
+@click.option("--no-screenshots", is_flag=True, help="Use the browser, but take no screenshots.")
+@click.option(
+    "--live", is_flag=True, help="Crawl real websites outside loopback (also needs web.live = true)."
+)
+@click.option("--resolve", "resolves", multiple=True, metavar="HOST=IP:PORT",
+              help="Send requests for HOST to IP:PORT, a loopback server (e.g. the simulated nation). HOST may "
+              "be *.domain for every site host under it; repeatable.")  # fmt: skip
+@click.option("--resolve-file", type=click.Path(exists=True, dir_okay=False), metavar="FILE.json",
+              help='Host mappings as JSON: {"www.3203.sim.kommunetest.test": "127.0.0.1:8080", ...}.')  # fmt: skip
+@click.option("--sim-sites", is_flag=True,
+              help="Check the simulated sites (www.KNR.sim.kommunetest.test) instead of the register's websites.")  # fmt: skip
+@pass_app
+def check_command(
+    app: App,
+    round_name: str,
+    municipalities: tuple[str, ...],
+    no_browser: bool,
+    no_screenshots: bool,
+    live: bool,
+    resolves: tuple[str, ...],
+    resolve_file: str | None,
+    sim_sites: bool,
+) -> None:
+    """Crawl each municipality's website for the round's web items and record what is found, on desktop
+    and on mobile, with evidence (HTML snapshots, highlighted screenshots), accessibility counts and the
+    digital services. A site that fails ends with its status; the round goes on. Safe to run again: the
+    observations are replaced, nothing is duplicated."""
+    from kommunetest.channels.web.check import check_round, parse_resolve
+
+    settings = app.settings()
+    store = app.store()
+    resolver = parse_resolve(resolves, Path(resolve_file) if resolve_file else None)
+    site_urls = None
+    if sim_sites:
+        from kommunetest.sandbox.webround import sim_site_urls
+
+        site_urls = sim_site_urls(r["kommunenummer"] for r in store.round_municipalities(round_name))
+    summary = check_round(
+        settings, store, round_name, municipalities=list(municipalities) or None, progress=_Progress(),
+        resolver=resolver, live=live, site_urls=site_urls, browser=False if no_browser else None,
+        screenshots=False if no_screenshots else None,
+    )  # fmt: skip
+    for line in summary.lines():
+        click.echo(line)
+
+
+class _Progress:
+    """One line on stderr that counts sites as they finish (every tenth of the round when not a terminal)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.failed = 0
+
+    def __call__(self, done: int, total: int, knr: str, status: str) -> None:
+        self.failed += status != "ok"
+        line = f"web check: {done}/{total} sites ({self.failed} failed), last {knr} {status}"
+        if self.tty:
+            click.echo(f"\r{line:<78}", nl=done == total, err=True)
+        elif done == total or done % max(1, total // 10) == 0:
+            click.echo(line, err=True)
 
 
 _DAY_NAMES = {

@@ -153,6 +153,7 @@ class _SiteCrawl:
         self.frontier.set_missing({i.id for i in self.items})
         self.robots: dict[str, Robots] = {}
         self._external: set[str] = set()
+        self._scores: dict[tuple[str, str, str], dict[str, int]] = {}  # menus repeat on every page
 
     async def robots_for(self, url: str) -> Robots:
         origin = origin_of(url)
@@ -219,8 +220,11 @@ class _SiteCrawl:
                 continue
             if skip_by_extension(link.url):
                 continue
-            scores = score_link(self.terms, link.text, link.url, link.heading)
-            self.frontier.push(Candidate(link.url, depth, "links" if depth is not None else cand.via, path, scores, link.text))  # fmt: skip
+            key = (link.text, link.url, link.heading)
+            scores = self._scores.get(key)
+            if scores is None:
+                scores = self._scores[key] = score_link(self.terms, link.text, link.url, link.heading)
+            self.frontier.push(Candidate(link.url, depth, "links" if depth is not None else cand.via, path, dict(scores), link.text))  # fmt: skip
         return page, form
 
     def report(self, page: Page) -> bool:

@@ -126,12 +126,15 @@ class _Walker:
                 self.set_heading(_HEADING[tag], text)
             return
         if tag == "table":
-            self.table(node)
+            if _is_layout_table(node):
+                self.container(node)  # a page laid out in a table: read its cells as ordinary content
+            else:
+                self.table(node)
             return
         if tag == "dl":
             self.definitions(node)
             return
-        if tag == "footer" or node.attributes.get("role") == "contentinfo":
+        if tag == "footer" or node.attributes.get("role") == "contentinfo" or _is_footer_box(node):
             # The page footer is about the whole municipality, not about the last section above it.
             saved, self.stack = self.stack, [(1, "Bunntekst")]
             try:
@@ -249,6 +252,21 @@ def _has_row_data(texts: list[str]) -> bool:
 _YEAR_ONLY = re.compile(r"^\D*\b(?:19|20)\d\d\b\D*$")
 
 
+# Content no data cell holds: a cell with one of these makes the table a layout table (old sites' page grid).
+_LAYOUT_CONTENT = "table, h1, h2, h3, h4, h5, h6, form, nav, header, footer, main, article, section"
+
+
+def _is_layout_table(table: LexborNode) -> bool:
+    """A table used for page layout (role=presentation, or cells holding headings, forms or tables)."""
+    if (table.attributes.get("role") or "").lower() in ("presentation", "none"):
+        return True
+    for cell in table.css("td, th"):
+        owner = _closest_table(cell)
+        if owner is not None and owner.mem_id == table.mem_id and cell.css_first(_LAYOUT_CONTENT) is not None:
+            return True
+    return False
+
+
 def _closest_table(node: LexborNode) -> LexborNode | None:
     p = node.parent
     while p is not None and p.tag != "table":
@@ -261,6 +279,16 @@ def _int(value: str | None, default: int) -> int:
         return max(1, min(50, int(value or default)))
     except ValueError:
         return default
+
+
+# Old layouts mark the page footer by class or id only (`<td class="bunn">`, `<div id="footer">`).
+_FOOTER_TOKENS = {"footer", "site-footer", "sitefooter", "global-footer", "bunn", "bunntekst", "sidefot"}
+
+
+def _is_footer_box(node: LexborNode) -> bool:
+    attrs = node.attributes
+    tokens = {*(attrs.get("class") or "").lower().split(), (attrs.get("id") or "").lower()}
+    return bool(tokens & _FOOTER_TOKENS)
 
 
 def _is_noise(node: LexborNode) -> bool:

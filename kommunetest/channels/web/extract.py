@@ -110,8 +110,11 @@ def _block_facts(block: Block) -> list[Fact]:
         fallback = _days_from(levels)
         in_line: str | None = None
         for sentence in split_sentences(line):
+            label = line_label or block.label or ""
             facts.extend(
-                _sentence_facts(sentence, levels, prev, fallback_days=fallback, prev_in_line=in_line)
+                _sentence_facts(
+                    sentence, levels, prev, fallback_days=fallback, prev_in_line=in_line, label=label
+                )
             )
             prev = in_line = sentence
     facts.extend(_link_facts(block, base, facts))
@@ -134,9 +137,18 @@ def _row_facts(block: Block) -> list[Fact]:
         text = f"{label}: {cell}" if i and label else cell
         if i and (unit := _unit_in_header(column)) and _BARE_NUMBER.fullmatch(cell):
             cell = f"{cell} {unit}"  # "Sakshandsamingstid (veker)" over "7"
+        cell_label = " ".join(x for x in (label if i else "", column or "") if x)
         for sentence in split_sentences(cell):
             facts.extend(
-                _sentence_facts(sentence, levels, None, fallback_days=fallback, bare_money=money, text=text)
+                _sentence_facts(
+                    sentence,
+                    levels,
+                    None,
+                    fallback_days=fallback,
+                    bare_money=money,
+                    text=text,
+                    label=cell_label,
+                )
             )
     facts.extend(_link_facts(block, base, facts))
     return facts
@@ -187,8 +199,9 @@ def _sentence_facts(
     bare_money: bool = False,
     text: str | None = None,
     prev_in_line: str | None = None,
+    label: str = "",
 ) -> list[Fact]:
-    hits = _hits(sentence, fallback_days, bare_money)
+    hits = _hits(sentence, fallback_days, bare_money, label)
     prices = [h for h in hits if h.kind == "price"]
     leads = {id(h): clause_lead(sentence, hits, h) for h in hits}
     values = {id(h): price_value(sentence, h, prices, levels, leads[id(h)]) for h in prices}
@@ -212,15 +225,16 @@ def _sentence_facts(
     return facts
 
 
-def _hits(sentence: str, fallback_days: list[str] | None, bare_money: bool) -> list[P.Hit]:
-    """All finders' hits, overlaps resolved by priority (e-mail, hours, phone, price, duration)."""
+def _hits(sentence: str, fallback_days: list[str] | None, bare_money: bool, label: str = "") -> list[P.Hit]:
+    """All finders' hits, overlaps resolved by priority (e-mail, hours, phone, price, duration); `label` is
+    what the sentence is the value of (a definition term, a row label and column header)."""
     groups = [
         P.find_emails(sentence),
         [
             P.Hit("opening_hours", h.start, h.end, {"from": h.frm, "to": h.to, "days": h.days})
             for h in find_opening_hours(sentence, fallback_days)
         ],
-        P.find_phones(sentence),
+        P.find_phones(sentence, label),
         P.find_prices(sentence, bare_ok=bare_money),
         P.find_durations(sentence),
     ]

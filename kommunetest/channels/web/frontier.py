@@ -45,17 +45,25 @@ def term_in(term_folded: str, text_folded: str) -> bool:
 
 @dataclass
 class ItemTerms:
-    """An item's folded terms, prepared once."""
+    """An item's folded terms, prepared once (with one pattern for all of them: every link of every page is
+    scored against every item, so matching is the crawler's hottest loop)."""
 
     id: str
     folded: list[str]
+    pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.pattern is None:
+            words = [t.strip() for t in self.folded if t.strip()]
+            alts = [re.escape(" " + w if len(w) <= 4 else w) for w in words]  # the rule of `term_in`
+            self.pattern = re.compile("|".join(alts)) if alts else None
 
     @classmethod
     def of(cls, item_id: str, terms: Iterable[str]) -> ItemTerms:
         return cls(item_id, [f for f in (fold(t) for t in terms) if f.strip()])
 
     def matches(self, text_folded: str) -> bool:
-        return any(term_in(t, text_folded) for t in self.folded)
+        return self.pattern is not None and self.pattern.search(text_folded) is not None
 
 
 def score_link(items: Iterable[ItemTerms], anchor: str, url: str, heading: str = "") -> dict[str, int]:

@@ -167,9 +167,13 @@ _NOT_PHONE = re.compile(
 PHONE_WORDS = re.compile(r"tlf|telefon|\btel\b|\bring|sentralbord|mobil|\bsms\b|vakttelefon|kontakt", re.I)
 
 
-def find_phones(text: str) -> list[Hit]:
-    """Norwegian phone numbers; not org or account numbers, dates or amounts. Value: 8 digits."""
+def find_phones(text: str, label: str = "") -> list[Hit]:
+    """Norwegian phone numbers; not org or account numbers, dates or amounts. Value: 8 digits.
+
+    `label` is what the text is the value of (a definition term, a table row label or column header): an
+    unspaced `51214263` that is the whole value of "Sentralbord" or "Legevakta i Kleppe" is a number to call."""
     hits: list[Hit] = []
+    standalone = bool(label) and not _NOT_PHONE.search(label)
     for m in _PHONE.finditer(text):
         raw = m["num"]
         groups = tuple(len(g) for g in re.split(r"[ \u00a0.-]", raw))
@@ -185,7 +189,10 @@ def find_phones(text: str) -> list[Hit]:
         last_phone = max((x.end() for x in PHONE_WORDS.finditer(before[-30:])), default=-100)
         if not m["cc"] and last_not > last_phone + 2:
             continue  # "org.nr.", "kontonr.", "kr" right before: not a phone number
-        if groups == (8,) and not m["cc"] and not PHONE_WORDS.search(before):
+        named = (
+            PHONE_WORDS.search(before) or PHONE_WORDS.search(label) or (standalone and text.strip() == raw)
+        )
+        if groups == (8,) and not m["cc"] and not named:
             continue
         hits.append(Hit("phone", m.start(), m.end(), re.sub(r"\D", "", raw)))
     return hits

@@ -1,0 +1,230 @@
+"""The national web round over the simulated nation (357 sites, about 45 pages each) on loopback, and Scrapy
+over the same sites in the same run.
+
+1. The nation is generated and served from memory by its own process (`sandbox.webround.NationServer`), so the
+   server does not share the crawler's GIL; the ground truth is generated in another process.
+2. HTTP part: `check_round(browser=False)` over a census round of the 24 web items (crawl, extract, grade,
+   evidence, store): pages per second, wall time, peak memory of this process and of the server; item-grade
+   accuracy and precision/recall per fact kind against the ground truth.
+3. Browser part (JavaScript pages, mobile check, highlighted screenshots, axe-core) over `--browser-sites`
+   municipalities (all with `--browser-sites 357`), its time and the national time it implies; then the same
+   without screenshots and axe (JavaScript pages and the mobile check only).
+4. Scrapy (`bench/scrapy_sim.py`, its own process): a CrawlSpider over the same sites with the same page limit
+   and concurrency, every request through the loopback server; its pages per second and the ratio.
+
+    .venv/bin/python bench/web_round.py [--browser-sites 24] [--sites 357] [--no-scrapy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kommunetest.channels.web.check import WebCheckSummary, check_round
+from kommunetest.register import load_register, register_path
+from kommunetest.sandbox.webround import NationServer, plan_web_round, sim_site_urls
+from kommunetest.settings import load_settings
+from kommunetest.store import Store
+
+YEAR = 2027
+START = date(2027, 2, 1)
+KINDS = ("opening_hours", "processing_time", "complaint_deadline", "price", "phone", "email")
+TOML = """[web]
+host_delay_s = 0          # loopback: no politeness delay (the same for Scrapy)
+per_host_concurrency = 2
+global_concurrency = 64
+sites_concurrency = 32
+"""
+
+
+def _truth(seed: int, only: list[str] | None) -> dict[str, dict[str, Any]]:
+    """The ground truth, generated in a worker process (the sites' bytes never reach this one)."""
+    from kommunetest.sandbox.websites import generate_nation
+    from kommunetest.scenarios import load_project_scenarios
+
+    settings = load_settings(Path("/nonexistent-project"))
+    items = load_project_scenarios(settings).by_channel("web")
+    sites = generate_nation(load_register(register_path(settings)), items, seed=seed, only=only, year=YEAR)
+    return {k: {i: t.to_dict() for i, t in s.truth.items.items()} for k, s in sites.items()}
+
+
+def fact_key(kind: str, value: Any) -> tuple[Any, ...]:
+    if kind == "opening_hours":
+        return kind, value["from"], value["to"], tuple(value.get("days") or ())
+    if kind in ("processing_time", "complaint_deadline"):
+        return kind, value["amount"], value["unit"]
+    if kind == "price":
+        return kind, float(value["nok"]), value.get("per")
+    return kind, str(value).lower()
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def evaluate(store: Store, round_name: str, truth: dict[str, dict[str, Any]], *, js: bool) -> dict[str, Any]:
+    """Item-grade accuracy (applicable items; with `js` false, items only a browser shows are left out) and
+    precision/recall of the recorded values per fact kind."""
+    confusion: Counter[tuple[str, str]] = Counter()
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for o in store.observations(round_name, kind="web_item"):
+        if o["key"] != "desktop":
+            continue
+        t = truth[o["kommunenummer"]][o["scenario_id"]]
+        if not t["applicable"] or (t["needs_js"] and not js):
+            continue
+        confusion[(t["grade"], o["grade"] or "none")] += 1
+        want = {fact_key(v["kind"], v["value"]) for v in t["values"] if v["kind"] in KINDS}
+        got = {fact_key(f["kind"], f["value"]) for f in (o["value"] or {}).get("facts", [])}
+        for k in KINDS:
+            w = {x for x in want if x[0] == k}
+            g = {x for x in got if x[0] == k}
+            tp[k] += len(w & g)
+            fp[k] += len(g - w)
+            fn[k] += len(w - g)
+    total = sum(confusion.values())
+    right = sum(n for (a, b), n in confusion.items() if a == b)
+    return {"items": total, "accuracy": right / total if total else 0.0, "confusion": confusion,
+            "tp": tp, "fp": fp, "fn": fn}  # fmt: skip
+
+
+def print_evaluation(ev: dict[str, Any]) -> None:
+    print(f"  item-grade accuracy: {ev['accuracy']:.4f} ({ev['items']} items)")
+    wrong = Counter({k: n for k, n in ev["confusion"].items() if k[0] != k[1]})
+    if wrong:
+        print(
+            "  disagreements (truth -> ours): "
+            + ", ".join(f"{a}->{b} {n}" for (a, b), n in wrong.most_common())
+        )
+    print(f"  {'fact kind':<20}{'tp':>6}{'fp':>6}{'fn':>6}{'precision':>11}{'recall':>8}")
+    for k in KINDS:
+        t, f, n = ev["tp"][k], ev["fp"][k], ev["fn"][k]
+        p = t / (t + f) if t + f else 1.0
+        r = t / (t + n) if t + n else 1.0
+        print(f"  {k:<20}{t:>6}{f:>6}{n:>6}{p:>11.3f}{r:>8.3f}")
+
+
+def print_summary(s: WebCheckSummary) -> None:
+    for line in s.lines():
+        print("  " + line)
+
+
+def run_scrapy(port: int, urls: list[str], max_pages: int, work: Path) -> dict[str, Any]:
+    sites = work / "sites.json"
+    out = work / "scrapy.json"
+    sites.write_text(json.dumps(urls))
+    script = Path(__file__).with_name("scrapy_sim.py")
+    cmd = [sys.executable, str(script), "--proxy-port", str(port), "--sites", str(sites), "--max-pages",
+           str(max_pages), "--concurrency", "64", "--per-host", "2", "--out", str(out)]  # fmt: skip
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"scrapy failed:\n{done.stderr[-3000:]}")
+    stats = json.loads(out.read_text())
+    stats["process_s"] = time.perf_counter() - t0
+    return stats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sites", type=int, default=357, help="municipalities in the HTTP round (default all)")
+    ap.add_argument(
+        "--browser-sites", type=int, default=24, help="municipalities in the browser part (0: skip)"
+    )
+    ap.add_argument("--no-scrapy", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    base = Path(tempfile.mkdtemp(prefix="kt-bench-web-", dir="/tmp"))
+    try:
+        project = base / "project"
+        project.mkdir()
+        (project / "kommunetest.toml").write_text(TOML)
+        settings = load_settings(project)
+        register = load_register(register_path(settings))
+        knrs = [m.kommunenummer for m in register][: args.sites]
+        only = None if len(knrs) == len(register) else knrs
+        with ProcessPoolExecutor(1) as pool:
+            truth_job = pool.submit(_truth, args.seed, only)
+            t0 = time.perf_counter()
+            nation = NationServer(seed=args.seed, year=YEAR, only=only).start()
+            print(f"simulated nation: {len(knrs)} sites generated and served on 127.0.0.1:{nation.port} "
+                  f"in {time.perf_counter() - t0:.1f} s (own process)")  # fmt: skip
+            truth = truth_job.result()
+        try:
+            store = Store.open(settings)
+            plan_web_round(store, settings, "http", knrs, start=START)
+            resolver, urls = nation.resolver_map(knrs), sim_site_urls(knrs)
+
+            print(f"\nHTTP part: crawl + extract + grade + evidence, no browser, {len(knrs)} sites")
+            http = check_round(settings, store, "http", resolver=resolver, site_urls=urls, browser=False)
+            http_rss = rss_mb()
+            print_summary(http)
+            print(f"  wall time {http.wall_s:.1f} s, {http.pages_per_s:.1f} pages/s, "
+                  f"{http.requests / http.wall_s:.1f} requests/s")  # fmt: skip
+            print(f"  peak memory: this process {http_rss:.0f} MB, server {nation.peak_rss_mb() or 0:.0f} MB")
+            print("  accuracy against the ground truth (items only a browser shows left out):")
+            print_evaluation(evaluate(store, "http", truth, js=False))
+            print("  the same with those items (the HTTP part cannot see them):")
+            print_evaluation(evaluate(store, "http", truth, js=True))
+
+            if args.browser_sites:
+                step = max(1, len(knrs) // args.browser_sites)
+                sample = knrs[::step][: args.browser_sites]
+                plan_web_round(store, settings, "browser", sample, start=START)
+                print(
+                    f"\nbrowser part: HTTP + JavaScript pages + mobile + screenshots + axe, {len(sample)} sites"
+                )
+                full = check_round(settings, store, "browser", resolver=resolver, site_urls=urls)
+                print_summary(full)
+                per_site = full.wall_s / len(sample)
+                print(f"  wall time {full.wall_s:.1f} s ({per_site:.2f} s per site): the whole nation would take "
+                      f"about {per_site * len(register) / 60:.1f} min")  # fmt: skip
+                print_evaluation(evaluate(store, "browser", truth, js=True))
+                print(
+                    f"  peak memory of this process so far: {rss_mb():.0f} MB (Chromium's own processes apart)"
+                )
+                light = load_settings(project, flags={"web.accessibility": False})
+                plan_web_round(store, light, "browser-light", sample, start=START)
+                print(
+                    f"\nbrowser part without screenshots and axe (JavaScript pages + mobile check), {len(sample)} sites"
+                )
+                part = check_round(
+                    light, store, "browser-light", resolver=resolver, site_urls=urls, screenshots=False
+                )
+                per_site = part.wall_s / len(sample)
+                print(f"  wall time {part.wall_s:.1f} s ({per_site:.2f} s per site, {part.visits} page visits): the "
+                      f"whole nation would take about {per_site * len(register) / 60:.1f} min")  # fmt: skip
+            store.close()
+
+            if not args.no_scrapy:
+                print(f"\nScrapy {__import__('scrapy').__version__}: CrawlSpider, same sites, "
+                      f"{settings.web.max_pages_per_site} pages per site at most, 2 per host, 64 in all")  # fmt: skip
+                sc = run_scrapy(nation.port, list(urls.values()), settings.web.max_pages_per_site, base)
+                sc_pps = sc["pages"] / sc["wall_s"]
+                print(f"  pages {sc['pages']} ({sc['requests']} requests) in {sc['wall_s']:.1f} s: {sc_pps:.1f} pages/s, "
+                      f"peak memory {sc['peak_rss_mb']:.0f} MB")  # fmt: skip
+                print(f"  ratio ours/Scrapy (pages/s): {http.pages_per_s / sc_pps:.2f} "
+                      f"(ours also extracts, grades and stores every page, and runs each site's search)")  # fmt: skip
+            print(f"\nserver peak memory: {nation.peak_rss_mb() or 0:.0f} MB")
+        finally:
+            nation.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""The browser part of a web check: one Chromium for the whole round, a bounded pool of pages.
+
+Used only where HTTP is not enough: pages whose content a script fills (`render`), the mobile check, the
+evidence screenshots with the passage highlighted, and the axe-core accessibility scan (`visit`).
+
+Loopback safety: unless the check is live, Chromium resolves exactly the hosts of the resolver map
+(`--host-resolver-rules`, everything else ~NOTFOUND), and every request goes through a route guard that
+aborts any URL whose host is neither in the map nor a loopback address, so a page's script, image or font
+from the real internet is never fetched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kommunetest.browser import CHROMIUM_ARGS, DESKTOP, MOBILE, chromium_unavailable, launch_options
+from kommunetest.loopback import is_loopback_ip
+from kommunetest.settings import WebSettings
+
+IMPACTS = ("minor", "moderate", "serious", "critical")
+QUIET_S = 0.08  # no request in flight for this long: the page has settled
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+_JS = (Path(__file__).with_name("highlight.js")).read_text(encoding="utf-8")
+
+
+@dataclass
+class Target:
+    """Something to find on a page: a key (an item id) and the texts that show it, most specific first."""
+
+    key: str
+    needles: list[str]
+
+
+@dataclass
+class Located:
+    found: bool
+    visible: bool = False
+    needle: str | None = None
+    how: str | None = None  # "text" (the passage itself) or "element" (its smallest container)
+    screenshot: bytes | None = None
+
+
+@dataclass
+class Visit:
+    """One page loaded in the browser."""
+
+    url: str
+    viewport: str
+    status: str = "ok"  # ok, or what went wrong (http_404, timeout, error)
+    final_url: str | None = None
+    html: str = ""
+    axe: dict[str, Any] | None = None
+    located: dict[str, Located] = field(default_factory=dict)
+    loaded_at: float = 0.0
+    seconds: float = 0.0
+
+
+def host_rules(resolver: Mapping[str, tuple[str, int] | None], live: bool) -> str:
+    """Chromium's --host-resolver-rules for the resolver map: each host to its loopback address, unknown
+    names to nothing (unless live). `host:port` keys (TLS ports of test servers) are left to the guard."""
+    rules = []
+    for host, target in sorted(resolver.items()):
+        if ":" in host:
+            continue
+        rules.append(f"MAP {host} ~NOTFOUND" if target is None else f"MAP {host} {target[0]}:{target[1]}")
+    if not live:
+        rules.append("MAP * ~NOTFOUND")
+    return ", ".join(rules)
+
+
+def axe_counts(results: dict[str, Any]) -> dict[str, Any]:
+    """axe-core violations as counts by impact: rules violated and elements affected."""
+    rules = dict.fromkeys(IMPACTS, 0)
+    nodes = dict.fromkeys(IMPACTS, 0)
+    ids = []
+    for v in results.get("violations") or []:
+        impact = v.get("impact") or "minor"
+        if impact in rules:
+            rules[impact] += 1
+            nodes[impact] += len(v.get("nodes") or [])
+        ids.append(v.get("id"))
+    return {**rules, "nodes": nodes, "rules": sorted(i for i in ids if i), "standard": "WCAG 2.1 A/AA",
+            "axe": results.get("version")}  # fmt: skip
+
+
+class BrowserSession:
+    """Chromium for one round. `async with BrowserSession(...) as b:`; check `b.available` first."""
+
+    def __init__(
+        self,
+        web: WebSettings,
+        *,
+        resolver: Mapping[str, tuple[str, int] | None] | None = None,
+        live: bool = False,
+        user_agent: str | None = None,
+    ) -> None:
+        self.web = web
+        self.resolver = {k.lower(): v for k, v in (resolver or {}).items()}
+        self.live = live
+        self.user_agent = user_agent or web.user_agent
+        self.reason: str | None = chromium_unavailable(web.chromium_path)
+        self._pw: Any = None
+        self._browser: Any = None
+        self._contexts: dict[str, Any] = {}
+        self._pool = asyncio.Semaphore(web.browser_pages)
+        self._idle: dict[str, list[Any]] = {}
+        self._axe_script: str | None = None
+        self.renders = self.visits = self.screenshots = self.axe_scans = self.blocked = 0
+
+    @property
+    def available(self) -> bool:
+        return self.reason is None and self._browser is not None
+
+    async def __aenter__(self) -> BrowserSession:
+        if self.reason is not None:
+            return self
+        try:
+            from playwright.async_api import async_playwright
+
+            opts = launch_options(self.web.chromium_path)
+            rules = host_rules(self.resolver, self.live)
+            args = [*CHROMIUM_ARGS, *([f"--host-resolver-rules={rules}"] if rules else [])]
+            self._pw = await async_playwright().start()
+            self._browser = await self._pw.chromium.launch(**{**opts, "args": args})
+            desktop = {k: v for k, v in DESKTOP.items()}
+            mobile = {k: v for k, v in MOBILE.items() if k != "user_agent_suffix"}
+            self._contexts["desktop"] = await self._context(desktop, self.user_agent)
+            if self.web.accessibility:
+                # axe-core rides along on every desktop page (sent to Chromium once, not per scan)
+                await self._contexts["desktop"].add_init_script(self.axe_script())
+            self._contexts["mobile"] = await self._context(mobile, self.mobile_user_agent())
+        except Exception as e:  # no browser: the check goes on over HTTP and says so
+            self.reason = f"Chromium could not start: {type(e).__name__}: {e}"
+            await self.__aexit__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            if self._browser is not None:
+                await self._browser.close()
+        with contextlib.suppress(Exception):
+            if self._pw is not None:
+                await self._pw.stop()
+        self._browser = self._pw = None
+
+    def mobile_user_agent(self) -> str:
+        """The crawler's honest user agent, marked as a phone so that sites serve their mobile version."""
+        suffix = MOBILE.get("user_agent_suffix", "Mobile")
+        return f"{self.user_agent} (Linux; Android 14; Pixel 8) {suffix}"
+
+    async def _context(self, options: dict[str, Any], user_agent: str) -> Any:
+        ctx = await self._browser.new_context(
+            **options, user_agent=user_agent, locale="nb-NO", timezone_id="Europe/Oslo",
+            service_workers="block", accept_downloads=False,
+        )  # fmt: skip
+        await ctx.route("**/*", self._guard)
+        ctx.set_default_timeout(self.web.request_timeout_s * 1000)
+        return ctx
+
+    def _allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            return True
+        if parts.scheme not in ("http", "https"):
+            return False
+        if self.live:
+            return True
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        target = self.resolver.get(f"{host}:{port}", self.resolver.get(host, ("", 0)))
+        return is_loopback_ip(host) or (target is not None and is_loopback_ip(target[0]))
+
+    async def _guard(self, route: Any) -> None:
+        if self._allowed(route.request.url):
+            await route.continue_()
+        else:
+            self.blocked += 1
+            await route.abort("blockedbyclient")
+
+    @contextlib.asynccontextmanager
+    async def _page(self, viewport: str) -> AsyncIterator[Any]:
+        """A page of the pool (reused: opening one costs more than loading a small site's page)."""
+        async with self._pool:
+            idle = self._idle.setdefault(viewport, [])
+            page = idle.pop() if idle else await self._new_page(viewport)
+            page.kt_inflight.update(n=0, last=time.monotonic())
+            healthy = False
+            try:
+                yield page
+                healthy = not page.is_closed()
+            finally:
+                if healthy:
+                    idle.append(page)
+                else:
+                    with contextlib.suppress(Exception):
+                        await page.close()
+
+    async def _new_page(self, viewport: str) -> Any:
+        page = await self._contexts[viewport].new_page()
+        inflight = {"n": 0, "last": time.monotonic()}
+
+        def start(_: Any) -> None:
+            inflight["n"] += 1
+
+        def end(_: Any) -> None:
+            inflight["n"] = max(0, inflight["n"] - 1)
+            inflight["last"] = time.monotonic()
+
+        page.on("request", start)
+        page.on("requestfinished", end)
+        page.on("requestfailed", end)
+        page.kt_inflight = inflight
+        return page
+
+    async def _open(self, page: Any, url: str) -> tuple[str, str | None]:
+        """Navigate and wait until the page's own requests have settled (scripts filling content)."""
+        try:
+            resp = await page.goto(url, wait_until="load")
+        except Exception as e:
+            text = str(e).split("\n")[0]
+            return (
+                "timeout" if "Timeout" in type(e).__name__ or "timeout" in text.lower() else "error"
+            ), text
+        # Scripts that fill the page fetch their data around the load event: wait until nothing has been in
+        # flight for a moment (at most 3 s), without a fixed delay when the page asked for nothing.
+        deadline = time.monotonic() + 3.0
+        inflight = page.kt_inflight
+        while time.monotonic() < deadline:
+            if inflight["n"] == 0 and time.monotonic() - inflight["last"] >= QUIET_S:
+                break
+            await asyncio.sleep(0.02)
+        if resp is not None and resp.status >= 400:
+            return f"http_{resp.status // 100}xx", f"HTTP {resp.status}"
+        return "ok", None
+
+    async def render(self, url: str) -> Visit:
+        """The page as a desktop browser shows it after its scripts ran (its DOM as HTML)."""
+        self.renders += 1
+        return await self.visit(url, "desktop", [], screenshots=False, axe=False)
+
+    async def visit(
+        self, url: str, viewport: str, targets: Sequence[Target], *, screenshots: bool, axe: bool
+    ) -> Visit:
+        """Load `url`; scan it with axe (before anything is marked); find each target, highlight it, scroll
+        to it and (with `screenshots`) take the viewport. Never raises for the page's faults."""
+        out = Visit(url, viewport)
+        if not self.available:
+            out.status = "no_browser"
+            return out
+        t0 = time.monotonic()
+        try:
+            async with self._page(viewport) as page:
+                self.visits += 1
+                out.status, error = await self._open(page, url)
+                out.final_url = page.url
+                if out.status not in ("ok",):
+                    out.html = ""
+                    out.located = {t.key: Located(False) for t in targets}
+                    if error:
+                        out.status = out.status if out.status != "error" else f"error: {error[:200]}"
+                    return out
+                out.html = await page.content()
+                if axe:
+                    out.axe = await self._axe(page)
+                for target in targets:
+                    out.located[target.key] = await self._locate(page, target, screenshots)
+        except Exception as e:  # a crashed page or browser: this visit failed, the round goes on
+            out.status = f"error: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+        finally:
+            out.seconds = time.monotonic() - t0
+        return out
+
+    async def _locate(self, page: Any, target: Target, screenshots: bool) -> Located:
+        res = await page.evaluate(_JS, [n for n in target.needles if n])
+        loc = Located(bool(res.get("found")), bool(res.get("visible")), res.get("needle"), res.get("how"))
+        if screenshots:
+            loc.screenshot = await page.screenshot(
+                type="png", full_page=False, animations="disabled", scale="css"
+            )
+            self.screenshots += 1
+        return loc
+
+    def axe_script(self) -> str:
+        if self._axe_script is None:
+            from axe_playwright_python.base import AXE_SCRIPT  # the axe-core the package bundles
+
+            self._axe_script = AXE_SCRIPT
+        return self._axe_script
+
+    async def _axe(self, page: Any) -> dict[str, Any] | None:
+        """axe-core's WCAG 2.1 A/AA rules (what Norwegian law requires of public websites) on the page."""
+        try:
+            if not await page.evaluate("() => typeof axe !== 'undefined'"):
+                await page.evaluate(self.axe_script())
+            results = await page.evaluate(
+                "() => axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: "
+                + json.dumps(AXE_TAGS)
+                + "}}).then(r => ({version: axe.version, violations: r.violations.map(v => "
+                "({id: v.id, impact: v.impact, nodes: v.nodes.map(n => 1)}))}))"
+            )
+            self.axe_scans += 1
+            return axe_counts(results)
+        except Exception as e:
+            return {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"}
