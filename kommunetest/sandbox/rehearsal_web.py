@@ -76,25 +76,40 @@ def evaluate_web(store: Store, round_name: str, sites: dict[str, Any]) -> list[s
     return lines
 
 
+BROWSER_SAMPLE = 12  # municipalities whose pages the rehearsal also opens in Chromium (it costs ~10 s each)
+
+
 def check_simulated_nation(settings: Settings, store: Store, round_name: str, register: Register,
-                           bank: QuestionBank, knrs: list[str], *, browser: bool,
-                           echo: Echo) -> list[str]:  # fmt: skip
-    """Generate and serve one website per municipality, run `web check` over them, and evaluate."""
+                           bank: QuestionBank, knrs: list[str], *, browser: bool, echo: Echo,
+                           browser_sample: int = BROWSER_SAMPLE) -> list[str]:  # fmt: skip
+    """Serve one simulated website per municipality (in its own process), run `web check` over them over HTTP,
+    then with Chromium (JavaScript pages, mobile view, highlighted screenshots, accessibility) for an evenly
+    spread sample, and evaluate against the ground truth."""
     from kommunetest.channels.web.check import check_round
-    from kommunetest.sandbox.webserver import WebServer
-    from kommunetest.sandbox.websites import generate_nation, sites_for_server
+    from kommunetest.sandbox.webround import NationServer, sim_site_urls
+    from kommunetest.sandbox.websites import generate_nation
 
     year = store.get_round(round_name)["start_date"].year
-    sites = generate_nation(register, bank.by_channel("web"), seed=settings.rounds.seed, year=year, only=knrs)
-    echo(f"simulated nation: {len(sites)} websites, {sum(len(s.pages) for s in sites.values())} pages")
-    server = WebServer(sites_for_server(sites)).start()
-    try:
+    seed = settings.rounds.seed
+    only = None if len(knrs) == len(register) else knrs
+    sites = generate_nation(register, bank.by_channel("web"), seed=seed, year=year, only=only)
+    urls = sim_site_urls(knrs)
+    with NationServer(seed=seed, year=year, only=only).start() as nation:
+        echo(f"simulated nation: {len(sites)} websites, {sum(len(s.pages) for s in sites.values())} pages, "
+             f"served on 127.0.0.1:{nation.port}")  # fmt: skip
+        resolver = nation.resolver_map(knrs)
         summary = check_round(
-            settings, store, round_name, resolver=server.resolver_map(),
-            site_urls={k: s.front_url for k, s in sites.items()}, browser=browser, year=year,
-        )  # fmt: skip
-    finally:
-        server.stop()
-    for line in summary.lines() if hasattr(summary, "lines") else [str(summary)]:
-        echo(line)
+            settings, store, round_name, resolver=resolver, site_urls=urls, browser=False, year=year
+        )
+        for line in summary.lines():
+            echo(line)
+        if browser and browser_sample:
+            step = max(1, len(knrs) // browser_sample)
+            sample = knrs[::step][:browser_sample]
+            echo(f"Chromium: JavaScript pages, mobile view, screenshots and accessibility for {len(sample)} "
+                 f"municipalities ({', '.join(sample)})")  # fmt: skip
+            full = check_round(settings, store, round_name, municipalities=sample, resolver=resolver,
+                               site_urls=urls, browser=True, year=year)  # fmt: skip
+            for line in full.lines():
+                echo(line)
     return evaluate_web(store, round_name, sites)
