@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -33,13 +32,14 @@ from typing import Any
 
 from kommunetest.channels.web.check import WebCheckSummary, check_round
 from kommunetest.register import load_register, register_path
+from kommunetest.sandbox.rehearsal_web import evaluate_web as evaluate
+from kommunetest.sandbox.rehearsal_web import evaluation_lines, truth_of
 from kommunetest.sandbox.webround import NationServer, plan_web_round, sim_site_urls
 from kommunetest.settings import load_settings
 from kommunetest.store import Store
 
 YEAR = 2027
 START = date(2027, 2, 1)
-KINDS = ("opening_hours", "processing_time", "complaint_deadline", "price", "phone", "email")
 TOML = """[web]
 host_delay_s = 0          # loopback: no politeness delay (the same for Scrapy)
 per_host_concurrency = 2
@@ -55,66 +55,18 @@ def _truth(seed: int, only: list[str] | None) -> dict[str, dict[str, Any]]:
 
     settings = load_settings(Path("/nonexistent-project"))
     items = load_project_scenarios(settings).by_channel("web")
-    sites = generate_nation(load_register(register_path(settings)), items, seed=seed, only=only, year=YEAR)
-    return {k: {i: t.to_dict() for i, t in s.truth.items.items()} for k, s in sites.items()}
-
-
-def fact_key(kind: str, value: Any) -> tuple[Any, ...]:
-    if kind == "opening_hours":
-        return kind, value["from"], value["to"], tuple(value.get("days") or ())
-    if kind in ("processing_time", "complaint_deadline"):
-        return kind, value["amount"], value["unit"]
-    if kind == "price":
-        return kind, float(value["nok"]), value.get("per")
-    return kind, str(value).lower()
+    return truth_of(
+        generate_nation(load_register(register_path(settings)), items, seed=seed, only=only, year=YEAR)
+    )
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def evaluate(store: Store, round_name: str, truth: dict[str, dict[str, Any]], *, js: bool) -> dict[str, Any]:
-    """Item-grade accuracy (applicable items; with `js` false, items only a browser shows are left out) and
-    precision/recall of the recorded values per fact kind."""
-    confusion: Counter[tuple[str, str]] = Counter()
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    for o in store.observations(round_name, kind="web_item"):
-        if o["key"] != "desktop":
-            continue
-        t = truth[o["kommunenummer"]][o["scenario_id"]]
-        if not t["applicable"] or (t["needs_js"] and not js):
-            continue
-        confusion[(t["grade"], o["grade"] or "none")] += 1
-        want = {fact_key(v["kind"], v["value"]) for v in t["values"] if v["kind"] in KINDS}
-        got = {fact_key(f["kind"], f["value"]) for f in (o["value"] or {}).get("facts", [])}
-        for k in KINDS:
-            w = {x for x in want if x[0] == k}
-            g = {x for x in got if x[0] == k}
-            tp[k] += len(w & g)
-            fp[k] += len(g - w)
-            fn[k] += len(w - g)
-    total = sum(confusion.values())
-    right = sum(n for (a, b), n in confusion.items() if a == b)
-    return {"items": total, "accuracy": right / total if total else 0.0, "confusion": confusion,
-            "tp": tp, "fp": fp, "fn": fn}  # fmt: skip
-
-
 def print_evaluation(ev: dict[str, Any]) -> None:
-    print(f"  item-grade accuracy: {ev['accuracy']:.4f} ({ev['items']} items)")
-    wrong = Counter({k: n for k, n in ev["confusion"].items() if k[0] != k[1]})
-    if wrong:
-        print(
-            "  disagreements (truth -> ours): "
-            + ", ".join(f"{a}->{b} {n}" for (a, b), n in wrong.most_common())
-        )
-    print(f"  {'fact kind':<20}{'tp':>6}{'fp':>6}{'fn':>6}{'precision':>11}{'recall':>8}")
-    for k in KINDS:
-        t, f, n = ev["tp"][k], ev["fp"][k], ev["fn"][k]
-        p = t / (t + f) if t + f else 1.0
-        r = t / (t + n) if t + n else 1.0
-        print(f"  {k:<20}{t:>6}{f:>6}{n:>6}{p:>11.3f}{r:>8.3f}")
+    for line in evaluation_lines(ev):
+        print("  " + line)
 
 
 def print_summary(s: WebCheckSummary) -> None:

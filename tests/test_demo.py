@@ -32,7 +32,7 @@ def test_quick_rehearsal_runs_every_stage_and_builds_the_report(tmp_path: Path, 
         "--no-browser",
     )
     assert r.exit_code == 0, r.output
-    for needle in ("3 municipalities", "sent 9 e-mail probes", "web check demo: 3 sites", "item grades right",
+    for needle in ("3 municipalities", "sent 9 e-mail probes", "web check demo: 3 sites", "item-grade accuracy",
                    "classification accuracy", "response time error"):  # fmt: skip
         assert needle in r.stdout, (needle, r.stdout)
     records = json.loads((report / "data" / "results.json").read_text(encoding="utf-8"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -14,65 +14,69 @@ from kommunetest.store import Store
 Echo = Callable[[str], None]
 
 
-def _value_key(kind: str, value: Any) -> Any:
-    """What must agree for a found fact to count as the true one (the DESIGN.md fact shapes)."""
-    if not isinstance(value, dict):
-        return (kind, str(value).lower())
+KINDS = ("opening_hours", "processing_time", "complaint_deadline", "price", "phone", "email")
+
+
+def fact_key(kind: str, value: Any) -> tuple[Any, ...]:
+    """What must agree for a recorded fact to count as the true one (the DESIGN.md fact shapes)."""
     if kind == "opening_hours":
-        return (kind, value.get("from"), value.get("to"))
+        return kind, value["from"], value["to"], tuple(value.get("days") or ())
     if kind in ("processing_time", "complaint_deadline"):
-        return (kind, value.get("amount"), value.get("unit"))
+        return kind, value["amount"], value["unit"]
     if kind == "price":
-        return (kind, value.get("nok"))
-    return (kind, tuple(sorted(value.items())))
+        return kind, float(value["nok"]), value.get("per")
+    return kind, str(value).lower()
 
 
-def evaluate_web(store: Store, round_name: str, sites: dict[str, Any]) -> list[str]:
-    """Item-grade accuracy and fact precision/recall of the desktop observations against the ground truth."""
-    probes = {p["id"]: p for p in store.probes(round_name, channel="web")}
-    observed: dict[tuple[str, str], dict[str, Any]] = {}
-    for o in store.observations(round_name, kind="web_item"):
-        if o["key"] == "desktop":
-            p = probes[o["probe_id"]]
-            observed[(p["kommunenummer"], p["scenario_id"])] = o
-    grades: Counter[tuple[str, str]] = Counter()
+def truth_of(sites: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The generated sites' ground truth as plain data: kommunenummer -> item id -> truth."""
+    return {k: {i: t.to_dict() for i, t in s.truth.items.items()} for k, s in sites.items()}
+
+
+def evaluate_web(
+    store: Store, round_name: str, truth: dict[str, dict[str, Any]], *, js: bool
+) -> dict[str, Any]:
+    """Item-grade accuracy (applicable items; with `js` false, items only a browser shows are left out) and
+    precision/recall of the recorded values per fact kind, from the desktop observations."""
+    confusion: Counter[tuple[str, str]] = Counter()
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
-    for knr, site in sites.items():
-        for item in site.truth.items.values() if isinstance(site.truth.items, dict) else site.truth.items:
-            if not item.applicable:
-                continue
-            o = observed.get((knr, item.item_id))
-            if o is None or o["grade"] is None:
-                continue
-            grades[(item.grade, o["grade"])] += 1
-            if item.fact_kind == "presence":
-                continue
-            truth = {_value_key(v.kind, v.value) for v in item.values}
-            found = {
-                _value_key(f["kind"], f["value"])
-                for f in o["value"].get("facts", [])
-                if f["kind"] == item.fact_kind
-            }
-            tp[item.fact_kind] += len(truth & found)
-            fp[item.fact_kind] += len(found - truth)
-            fn[item.fact_kind] += len(truth - found)
-    n = sum(grades.values())
-    right = sum(c for (e, g), c in grades.items() if e == g)
-    lines = [
-        "web against the simulation's ground truth:",
-        f"  item grades right: {right}/{n} ({right / n:.1%})" if n else "  no items observed",
-    ]
-    for kind in sorted(set(tp) | set(fp) | set(fn)):
-        p = tp[kind] / (tp[kind] + fp[kind]) if tp[kind] + fp[kind] else 1.0
-        r = tp[kind] / (tp[kind] + fn[kind]) if tp[kind] + fn[kind] else 1.0
-        lines.append(f"  {kind:<19} precision {p:.3f}  recall {r:.3f}  (true {tp[kind] + fn[kind]})")
-    confusion = defaultdict(dict)
-    for (e, g), c in grades.items():
-        confusion[e][g] = c
-    for e in sorted(confusion):
-        lines.append(f"  truth {e:<12} -> " + ", ".join(f"{g} {c}" for g, c in sorted(confusion[e].items())))
+    for o in store.observations(round_name, kind="web_item"):
+        if o["key"] != "desktop" or o["kommunenummer"] not in truth:
+            continue
+        t = truth[o["kommunenummer"]][o["scenario_id"]]
+        if not t["applicable"] or (t["needs_js"] and not js):
+            continue
+        confusion[(t["grade"], o["grade"] or "none")] += 1
+        want = {fact_key(v["kind"], v["value"]) for v in t["values"] if v["kind"] in KINDS}
+        got = {fact_key(f["kind"], f["value"]) for f in (o["value"] or {}).get("facts", [])}
+        for k in KINDS:
+            w = {x for x in want if x[0] == k}
+            g = {x for x in got if x[0] == k}
+            tp[k] += len(w & g)
+            fp[k] += len(g - w)
+            fn[k] += len(w - g)
+    total = sum(confusion.values())
+    right = sum(n for (a, b), n in confusion.items() if a == b)
+    return {"items": total, "accuracy": right / total if total else 0.0, "confusion": confusion,
+            "tp": tp, "fp": fp, "fn": fn}  # fmt: skip
+
+
+def evaluation_lines(ev: dict[str, Any]) -> list[str]:
+    lines = [f"item-grade accuracy: {ev['accuracy']:.4f} ({ev['items']} items)"]
+    wrong = Counter({k: n for k, n in ev["confusion"].items() if k[0] != k[1]})
+    if wrong:
+        lines.append(
+            "disagreements (truth -> ours): "
+            + ", ".join(f"{a}->{b} {n}" for (a, b), n in wrong.most_common())
+        )
+    lines.append(f"{'fact kind':<20}{'tp':>6}{'fp':>6}{'fn':>6}{'precision':>11}{'recall':>8}")
+    for k in KINDS:
+        t, f, n = ev["tp"][k], ev["fp"][k], ev["fn"][k]
+        p = t / (t + f) if t + f else 1.0
+        r = t / (t + n) if t + n else 1.0
+        lines.append(f"{k:<20}{t:>6}{f:>6}{n:>6}{p:>11.3f}{r:>8.3f}")
     return lines
 
 
@@ -112,4 +116,13 @@ def check_simulated_nation(settings: Settings, store: Store, round_name: str, re
                                site_urls=urls, browser=True, year=year)  # fmt: skip
             for line in full.lines():
                 echo(line)
-    return evaluate_web(store, round_name, sites)
+    truth = truth_of(sites)
+    out = ["web against the simulation's ground truth, HTTP only (items only a browser shows left out):"]
+    out += ["  " + line for line in evaluation_lines(evaluate_web(store, round_name, truth, js=False))]
+    if browser and browser_sample:
+        sampled = {k: truth[k] for k in sample}
+        out.append(
+            f"web against the ground truth, the {len(sample)} municipalities also checked in Chromium:"
+        )
+        out += ["  " + line for line in evaluation_lines(evaluate_web(store, round_name, sampled, js=True))]
+    return out
