@@ -181,7 +181,8 @@ class EmailSettings(Section):
         description="Folders of each persona's mailbox that `email poll` reads (missing ones are skipped).",
     )
     poll_junk: bool = Field(
-        True, description="Also read the folder the server marks as \\Junk (RFC 6154), where replies may land."
+        True,
+        description="Also read the folder the server marks as \\Junk (RFC 6154), where replies may land.",
     )
     poll_batch: int = Field(
         50, ge=1, le=1000, description="Messages fetched and committed together during a poll."
@@ -250,14 +251,19 @@ class WebSettings(Section):
         "the accessibility scan (`web check --no-browser` turns it off for one run).",
     )
     screenshots: bool = Field(
-        True, description="Take a screenshot, with the passage highlighted, of every found item (desktop and mobile)."
+        True,
+        description="Take a screenshot, with the passage highlighted, of every found item (desktop and mobile).",
     )
-    accessibility: bool = Field(True, description="Run axe-core on the front page and on every evidence page.")
+    accessibility: bool = Field(
+        True, description="Run axe-core on the front page and on every evidence page."
+    )
     browser_pages: int = Field(
         4, ge=1, le=32, description="Pages the shared browser works on at once (each costs memory and CPU)."
     )
     max_js_renders_per_site: int = Field(
-        8, ge=0, description="Pages of one site rendered in the browser because their content needs JavaScript."
+        8,
+        ge=0,
+        description="Pages of one site rendered in the browser because their content needs JavaScript.",
     )
 
 

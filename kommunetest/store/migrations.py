@@ -335,7 +335,11 @@ MIGRATIONS: list[Migration] = [
     (2, "scores: score_runs, municipality_scores, probe_scores, corrections", _m002_scores),
     (3, "outbox: one row per outgoing e-mail, for exactly-once sending", _m003_outbox),
     (4, "mail: inbox sync state, received messages, grades, flagged addresses", _m004_mail),
-    (5, "web sites: one row per municipality's site per round (crawl, accessibility, services)", _m005_web_sites),
+    (
+        5,
+        "web sites: one row per municipality's site per round (crawl, accessibility, services)",
+        _m005_web_sites,
+    ),
 ]
 
 
