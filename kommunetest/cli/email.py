@@ -1,4 +1,4 @@
-"""`kommunetest email`: the e-mail channel (classify now; send, poll and review join later)."""
+"""`kommunetest email`: the e-mail channel (send, outbox, poll, replies, review, classify)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from kommunetest.errors import NotFoundError, UsageError
 
 @click.group("email")
 def command() -> None:
-    """E-mail channel: classify replies (send, poll and review follow)."""
+    """E-mail channel: send questions, poll replies, review grades, classify one message."""
 
 
 @command.command("classify")
