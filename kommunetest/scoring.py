@@ -142,6 +142,16 @@ def inputs_hash(probes: pd.DataFrame, obs: pd.DataFrame, corrections: list[dict[
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def rows_inputs_hash(
+    probes: list[dict[str, Any]], observations: list[dict[str, Any]], corrections: list[dict[str, Any]]
+) -> str:
+    """`inputs_hash` from store rows already read (any observation kinds; the scored ones are kept), so a
+    caller that has the rows can tell whether the latest score run is current without reading them again."""
+    kinds = set(SCORED_KINDS.values())
+    scored = [o for o in observations if o["kind"] in kinds]
+    return inputs_hash(_probe_frame(probes), _observation_frame(scored), corrections)
+
+
 # --- probe scores --------------------------------------------------------------------------------------
 
 

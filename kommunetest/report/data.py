@@ -19,7 +19,7 @@ from kommunetest.ranking import display_score
 from kommunetest.report.redact import Persona
 from kommunetest.scenarios import QuestionBank, Scenario
 from kommunetest.score_runs import load_previous, run_scoring, stored_results
-from kommunetest.scoring import SCORED_KINDS, _observation_frame, _probe_frame, inputs_hash
+from kommunetest.scoring import rows_inputs_hash
 from kommunetest.scoring_model import ScoringModel, model_for
 from kommunetest.settings import Settings
 from kommunetest.store import Store
@@ -59,16 +59,6 @@ class ReportData:
 
     def corrections_for(self, kommunenummer: str) -> list[dict[str, Any]]:
         return [c for c in self.corrections if c["kommunenummer"] == kommunenummer]
-
-
-def current_inputs_hash(
-    probes: list[dict[str, Any]], observations: list[dict[str, Any]], corrections: list[dict[str, Any]]
-) -> str:
-    """The hash scoring would give these inputs (`kommunetest.scoring.inputs_hash`), from rows already read,
-    so that checking whether the latest run is current costs no second pass over the store."""
-    kinds = list(SCORED_KINDS.values())
-    scored = [o for k in kinds for o in observations if o["kind"] == k]
-    return inputs_hash(_probe_frame(probes), _observation_frame(scored), corrections)
 
 
 def _resolve_run(
@@ -148,7 +138,7 @@ def load_report_data(
         settings,
         round_name,
         run_id,
-        lambda: current_inputs_hash(probe_rows, obs_rows, corrections),
+        lambda: rows_inputs_hash(probe_rows, obs_rows, corrections),
         echo,
     )
     model = ScoringModel.model_validate(run["model"])
