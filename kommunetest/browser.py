@@ -38,9 +38,21 @@ MOBILE = {
 }
 
 
-def chromium_path(configured: str | None = None) -> str | None:
-    """The Chromium executable to use, or None when there is none on this machine."""
-    for candidate in (configured, os.environ.get("KOMMUNETEST_WEB_CHROMIUM_PATH"), "/usr/bin/chromium"):
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+
+
+def chromium_path(configured: str | None = None, headless: bool = True) -> str | None:
+    """The Chromium executable to use, or None when there is none on this machine.
+
+    Headless work prefers Debian's `chromium-headless-shell`: the same engine and version without the desktop
+    browser's machinery, at about half the CPU per page (measured: 60 ms against 112 ms a navigation)."""
+    shell = [HEADLESS_SHELL] if headless else []
+    for candidate in (
+        configured,
+        os.environ.get("KOMMUNETEST_WEB_CHROMIUM_PATH"),
+        *shell,
+        "/usr/bin/chromium",
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -58,7 +70,7 @@ def chromium_unavailable(configured: str | None = None) -> str | None:
 
 
 def launch_options(configured: str | None = None, headless: bool = True) -> dict:
-    path = chromium_path(configured)
+    path = chromium_path(configured, headless)
     if path is None:
         raise ChannelDisabled(chromium_unavailable(configured) or "no Chromium")
     return {"executable_path": path, "headless": headless, "args": CHROMIUM_ARGS}

@@ -215,7 +215,11 @@ class WebSettings(Section):
         "kommunetest/0.1 (+https://github.com/kommunetest/kommunetest; tilgjengelighetstest)",
         description="User agent of the crawler: honest, with a link that explains the test.",
     )
-    chromium_path: str = Field("/usr/bin/chromium", description="Chromium executable used by Playwright.")
+    chromium_path: str = Field(
+        "",
+        description="Chromium executable used by Playwright; empty: Debian's chromium-headless-shell when it is "
+        "installed (lighter for headless work), else chromium.",
+    )
     max_pages_per_site: int = Field(60, ge=1, description="Pages fetched per municipality's site at most.")
     max_bytes_per_page: int = Field(
         5_000_000, ge=1024, description="Bytes read of one response; the rest is cut while streaming."

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(python3-venv postgresql dovecot-imapd dovecot-lmtpd chromium fonts-dejavu-core)
+DEBIAN_PACKAGES=(python3-venv postgresql dovecot-imapd dovecot-lmtpd chromium chromium-headless-shell fonts-dejavu-core)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do

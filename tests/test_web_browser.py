@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +126,28 @@ def test_nothing_outside_loopback_is_fetched(browser) -> None:
         {HOST: ("127.0.0.1", 8080), "gone.test": None, "tls.test:443": ("127.0.0.1", 1)}, False
     )
     assert rules == f"MAP gone.test ~NOTFOUND, MAP {HOST} 127.0.0.1:8080, MAP * ~NOTFOUND"
+
+
+def test_the_dom_is_kept_only_as_evidence_of_a_hidden_passage(browser) -> None:
+    session, run = browser
+    shown = [Target("hours", ["mandag–fredag 08.00–15.30"])]
+    visit = run(
+        session.visit(f"http://{HOST}/", "mobile", shown, screenshots=False, axe=False, html="hidden")
+    )
+    assert visit.located["hours"].visible and visit.html == ""  # nothing to back: no DOM serialised
+    hidden = [Target("hidden", ["Skjult klagefrist: tre uker"])]
+    visit = run(
+        session.visit(f"http://{HOST}/", "mobile", hidden, screenshots=False, axe=False, html="hidden")
+    )
+    assert not visit.located["hidden"].visible and "Skjult klagefrist" in visit.html
+    assert "data-kt-hl" not in visit.html  # our marks are taken out before the DOM is kept
+
+
+def test_the_lighter_headless_build_is_preferred_when_installed() -> None:
+    from kommunetest.browser import HEADLESS_SHELL, chromium_path
+
+    if not Path(HEADLESS_SHELL).is_file():
+        pytest.skip("chromium-headless-shell is not installed")
+    assert chromium_path() == HEADLESS_SHELL
+    assert chromium_path(headless=False) != HEADLESS_SHELL  # a visible window needs the full browser
+    assert chromium_path("/usr/bin/chromium") == "/usr/bin/chromium"  # the setting wins

@@ -91,6 +91,14 @@ def axe_counts(results: dict[str, Any]) -> dict[str, Any]:
             "axe": results.get("version")}  # fmt: skip
 
 
+def _needles(target: Target) -> list[str]:
+    return [n for n in target.needles if n]
+
+
+def _located(res: dict[str, Any]) -> Located:
+    return Located(bool(res.get("found")), bool(res.get("visible")), res.get("needle"), res.get("how"))
+
+
 class BrowserSession:
     """Chromium for one round. `async with BrowserSession(...) as b:`; check `b.available` first."""
 
@@ -133,9 +141,6 @@ class BrowserSession:
             desktop = {k: v for k, v in DESKTOP.items()}
             mobile = {k: v for k, v in MOBILE.items() if k != "user_agent_suffix"}
             self._contexts["desktop"] = await self._context(desktop, self.user_agent)
-            if self.web.accessibility:
-                # axe-core rides along on every desktop page (sent to Chromium once, not per scan)
-                await self._contexts["desktop"].add_init_script(self.axe_script())
             self._contexts["mobile"] = await self._context(mobile, self.mobile_user_agent())
         except Exception as e:  # no browser: the check goes on over HTTP and says so
             self.reason = f"Chromium could not start: {type(e).__name__}: {e}"
@@ -190,8 +195,7 @@ class BrowserSession:
         """A page of the pool (reused: opening one costs more than loading a small site's page)."""
         async with self._pool:
             idle = self._idle.setdefault(viewport, [])
-            page = idle.pop() if idle else await self._new_page(viewport)
-            page.kt_inflight.update(n=0, last=time.monotonic())
+            page = idle.pop() if idle else await self._contexts[viewport].new_page()
             healthy = False
             try:
                 yield page
@@ -203,8 +207,10 @@ class BrowserSession:
                     with contextlib.suppress(Exception):
                         await page.close()
 
-    async def _new_page(self, viewport: str) -> Any:
-        page = await self._contexts[viewport].new_page()
+    async def _open(self, page: Any, url: str, settle: bool) -> tuple[str, str | None]:
+        """Navigate; with `settle`, also wait until the page's own requests have settled (scripts filling
+        content). Pages the crawl saw no script fill are complete at the load event, and are loaded without
+        request events (each one costs a round trip through Playwright's driver)."""
         inflight = {"n": 0, "last": time.monotonic()}
 
         def start(_: Any) -> None:
@@ -214,29 +220,26 @@ class BrowserSession:
             inflight["n"] = max(0, inflight["n"] - 1)
             inflight["last"] = time.monotonic()
 
-        page.on("request", start)
-        page.on("requestfinished", end)
-        page.on("requestfailed", end)
-        page.kt_inflight = inflight
-        return page
-
-    async def _open(self, page: Any, url: str) -> tuple[str, str | None]:
-        """Navigate and wait until the page's own requests have settled (scripts filling content)."""
+        events = (("request", start), ("requestfinished", end), ("requestfailed", end)) if settle else ()
+        for name, handler in events:
+            page.on(name, handler)
         try:
-            resp = await page.goto(url, wait_until="load")
-        except Exception as e:
-            text = str(e).split("\n")[0]
-            return (
-                "timeout" if "Timeout" in type(e).__name__ or "timeout" in text.lower() else "error"
-            ), text
-        # Scripts that fill the page fetch their data around the load event: wait until nothing has been in
-        # flight for a moment (at most 3 s), without a fixed delay when the page asked for nothing.
-        deadline = time.monotonic() + 3.0
-        inflight = page.kt_inflight
-        while time.monotonic() < deadline:
-            if inflight["n"] == 0 and time.monotonic() - inflight["last"] >= QUIET_S:
-                break
-            await asyncio.sleep(0.02)
+            try:
+                resp = await page.goto(url, wait_until="load")
+            except Exception as e:
+                text = str(e).split("\n")[0]
+                timeout = "Timeout" in type(e).__name__ or "timeout" in text.lower()
+                return ("timeout" if timeout else "error"), text
+            # Scripts that fill the page fetch their data around the load event: wait until nothing has been
+            # in flight for a moment (at most 3 s).
+            deadline = time.monotonic() + 3.0
+            while settle and time.monotonic() < deadline:
+                if inflight["n"] == 0 and time.monotonic() - inflight["last"] >= QUIET_S:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            for name, handler in events:
+                page.remove_listener(name, handler)
         if resp is not None and resp.status >= 400:
             return f"http_{resp.status // 100}xx", f"HTTP {resp.status}"
         return "ok", None
@@ -244,13 +247,24 @@ class BrowserSession:
     async def render(self, url: str) -> Visit:
         """The page as a desktop browser shows it after its scripts ran (its DOM as HTML)."""
         self.renders += 1
-        return await self.visit(url, "desktop", [], screenshots=False, axe=False)
+        return await self.visit(url, "desktop", [], screenshots=False, axe=False, html="always")
 
     async def visit(
-        self, url: str, viewport: str, targets: Sequence[Target], *, screenshots: bool, axe: bool
+        self,
+        url: str,
+        viewport: str,
+        targets: Sequence[Target],
+        *,
+        screenshots: bool,
+        axe: bool,
+        settle: bool = True,
+        html: str = "always",
     ) -> Visit:
         """Load `url`; scan it with axe (before anything is marked); find each target, highlight it, scroll
-        to it and (with `screenshots`) take the viewport. Never raises for the page's faults."""
+        to it and (with `screenshots`) take the viewport. `html` says when to keep the DOM as HTML:
+        "always", "never" or "hidden" (only when a target is there but hidden: the evidence of a mobile
+        downgrade); serialising the DOM costs as much CPU as a third of the page load. Never raises for the
+        page's faults."""
         out = Visit(url, viewport)
         if not self.available:
             out.status = "no_browser"
@@ -259,7 +273,7 @@ class BrowserSession:
         try:
             async with self._page(viewport) as page:
                 self.visits += 1
-                out.status, error = await self._open(page, url)
+                out.status, error = await self._open(page, url, settle)
                 out.final_url = page.url
                 if out.status not in ("ok",):
                     out.html = ""
@@ -267,26 +281,38 @@ class BrowserSession:
                     if error:
                         out.status = out.status if out.status != "error" else f"error: {error[:200]}"
                     return out
-                out.html = await page.content()
+                if html == "always":
+                    out.html = await page.content()
                 if axe:
                     out.axe = await self._axe(page)
-                for target in targets:
-                    out.located[target.key] = await self._locate(page, target, screenshots)
+                if screenshots:
+                    for target in targets:
+                        out.located[target.key] = await self._locate(page, target)
+                elif targets:  # visibility only: one round trip for all
+                    found = await page.evaluate(
+                        f"(lists) => lists.map({_JS})", [_needles(t) for t in targets]
+                    )
+                    out.located = {t.key: _located(r) for t, r in zip(targets, found, strict=True)}
+                if html == "hidden" and any(loc.found and not loc.visible for loc in out.located.values()):
+                    out.html = await self._unmarked_content(page)
         except Exception as e:  # a crashed page or browser: this visit failed, the round goes on
             out.status = f"error: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
         finally:
             out.seconds = time.monotonic() - t0
         return out
 
-    async def _locate(self, page: Any, target: Target, screenshots: bool) -> Located:
-        res = await page.evaluate(_JS, [n for n in target.needles if n])
-        loc = Located(bool(res.get("found")), bool(res.get("visible")), res.get("needle"), res.get("how"))
-        if screenshots:
-            loc.screenshot = await page.screenshot(
-                type="png", full_page=False, animations="disabled", scale="css"
-            )
-            self.screenshots += 1
+    async def _locate(self, page: Any, target: Target) -> Located:
+        loc = _located(await page.evaluate(_JS, _needles(target)))
+        loc.screenshot = await page.screenshot(
+            type="png", full_page=False, animations="disabled", scale="css"
+        )
+        self.screenshots += 1
         return loc
+
+    async def _unmarked_content(self, page: Any) -> str:
+        """The DOM as HTML without our marks (they are removed by locating nothing)."""
+        await page.evaluate(_JS, [])
+        return await page.content()
 
     def axe_script(self) -> str:
         if self._axe_script is None:

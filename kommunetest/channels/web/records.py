@@ -216,7 +216,9 @@ def _item_rows(store: Store, work: SiteWork, item: ItemPlan, seen: BrowserEviden
     mob_visit = visits.get(("mobile", view.url)) if view else None
     grade, check = mobile_grade(g, mob_visit)
     obs(item, "mobile", grade, {**base, "viewport": MOBILE["viewport"], "mobile": check, "axe": None})
-    if mob_visit is not None and mob_visit.status == "ok" and mob_visit.html and check.get("found"):
+    # The phone's DOM backs a mobile downgrade: the passage is in the page but a phone does not show it.
+    hidden = check.get("found") and not check.get("visible")
+    if mob_visit is not None and mob_visit.status == "ok" and mob_visit.html and hidden:
         data = mob_visit.html.encode("utf-8")
         meta = {"url": mob_visit.final_url or mob_visit.url, "fetched_at": datetime.now(UTC).isoformat(),
                 "key": "mobile", "rendered": True}  # fmt: skip

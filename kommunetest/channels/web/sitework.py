@@ -222,6 +222,9 @@ async def browse(work: SiteWork) -> BrowserEvidence:
         g = work.grades[item.scenario_id]
         if g.page is not None and not g.page.is_pdf:
             by_url.setdefault(g.page.url, []).append((item, g))
+    # Pages a script fills are given time to settle; the rest are complete at the load event.
+    scripted = {p.fetch.final_url for p in work.crawl.pages if id(p) in work.js_pages}
+    scripted |= {v.url for v in work.views.values() if v.rendered}
     jobs: list[tuple[tuple[str, str], Any]] = []
     for url, found in by_url.items():
         view = found[0][1].page
@@ -235,13 +238,20 @@ async def browse(work: SiteWork) -> BrowserEvidence:
             axe = work.opts.accessibility and key == "desktop"
             if key == "desktop" and not (shots or axe):
                 continue  # HTTP has shown the desktop page already; nothing to photograph or scan
-            jobs.append(((key, url), browser.visit(url, key, targets, screenshots=shots, axe=axe)))
+            html = "hidden" if key == "mobile" else "never"
+            visit = browser.visit(
+                url, key, targets, screenshots=shots, axe=axe, settle=url in scripted, html=html
+            )
+            jobs.append(((key, url), visit))
     front = work.crawl.front_url or work.url or ""
     planned = {k for k, _ in jobs}
     for key in ("desktop", "mobile"):
         axe = work.opts.accessibility and key == "desktop"
         if (key, front) not in planned and (key == "mobile" or axe):
-            jobs.append(((key, front), browser.visit(front, key, [], screenshots=False, axe=axe)))
+            visit = browser.visit(
+                front, key, [], screenshots=False, axe=axe, settle=front in scripted, html="never"
+            )
+            jobs.append(((key, front), visit))
     results = await asyncio.gather(*(job for _, job in jobs))
     for (key, url), visit in zip((k for k, _ in jobs), results, strict=True):
         out.visits[(key, url)] = visit
