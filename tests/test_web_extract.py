@@ -323,10 +323,15 @@ def test_phone_notations(text: str) -> None:
     "text",
     ["Org.nr. 974 123 456", "Organisasjonsnummer: 974123456", "Kontonummer 1503.12.34567", "Dato: 20.12.2024",
      "Faktura nr 20241234", "KID 20260012345", "Beløp: kr 12 345 678", "kl. 20.00-21.00", "Saksnr 24001234",
-     "Ring legevakt på 116 117", "Postboks 24, 7481 Elvdal"],
+     "Ved livstruende situasjoner, ring 113", "Postboks 24, 7481 Elvdal", "Beløp: kr 116 117"],
 )  # fmt: skip
 def test_not_phone_numbers(text: str) -> None:
     assert values(text, "phone") == []
+
+
+@pytest.mark.parametrize("text", ["Ring legevakt på 116 117", "Legevakt: 116117", "Legevakta: tlf. 116 117"])
+def test_the_national_legevakt_number_is_a_phone_number(text: str) -> None:
+    assert values(text, "phone") == ["116117"]
 
 
 @pytest.mark.parametrize(

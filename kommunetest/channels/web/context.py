@@ -27,11 +27,14 @@ _PROCESS_SPECIFIC = re.compile(
     r"|tid\s+(?:det\s+)?(?:tar\s+)?å\s+(?:behandle|handsame)",
     re.I,
 )
+_PROCESS_VERB_BEFORE = re.compile(
+    r"(?:behandle|handsame|avgjøre|avgjere|vurdere|svare\s+på|ferdigbehandle)\s+(?:din\s+|di\s+)?$", re.I
+)
 _COMPLAINT_GENERIC = re.compile(r"(?<![a-zæøå])(?:på)?klag\w*|(?<![a-zæøå])anke\w*", re.I)
 _PROCESS_GENERIC = re.compile(
     r"(?<![a-zæøå])(?:ferdig)?(?:behandl|handsam)\w*|(?<![a-zæøå])svar(?:e|er|ar|a|t)?(?![a-zæøå])"
     r"|(?<![a-zæøå])(?:avgjø|avgje)\w*|(?<![a-zæøå])fatt?(?:e|er|ar|a)?\s+vedtak|(?<![a-zæøå])bruk(?:er|ar)\b"
-    r"|(?<![a-zæøå])(?:får|fær)\s+(?:du\s+)?(?:svar|vedtak)",
+    r"|(?<![a-zæøå])(?:får|fær)\s+(?:du\s+)?(?:svar|vedtak)|(?<![a-zæøå])bekreft\w*|(?:tar|tek)\s+kontakt",
     re.I,
 )
 
@@ -93,9 +96,15 @@ def _nearest_kind(text: str, start: int, end: int) -> str | None:
         for m in pattern.finditer(text):
             if m.start() < end and start < m.end():
                 continue
+            if kind == "complaint_deadline" and _PROCESS_VERB_BEFORE.search(
+                text[max(0, m.start() - 30) : m.start()]
+            ):
+                kind_here = "processing_time"  # "handsame klaga innan seks veker": the municipality's time
+            else:
+                kind_here = kind
             dist = start - m.end() if m.end() <= start else (m.start() - end) * 1.5 + 5
             if best is None or dist < best[0]:
-                best = (dist, kind)
+                best = (dist, kind_here)
     if best:
         return best[1]
     for part in (text[:start], text[end:]):

@@ -117,6 +117,9 @@ class _Walker:
 
     def walk(self, node: LexborNode) -> None:
         tag = node.tag
+        if tag == "form" and _holds_page(node) and not _is_noise(node):
+            self.container(node)  # ASP.NET WebForms sites wrap the whole page in one <form>
+            return
         if tag in _DROP or _is_noise(node):
             return
         if tag in _HEADING:
@@ -283,6 +286,11 @@ def _int(value: str | None, default: int) -> int:
 
 # Old layouts mark the page footer by class or id only (`<td class="bunn">`, `<div id="footer">`).
 _FOOTER_TOKENS = {"footer", "site-footer", "sitefooter", "global-footer", "bunn", "bunntekst", "sidefot"}
+
+
+def _holds_page(form: LexborNode) -> bool:
+    """A form that holds the page's content (headings, the main region), not a search or feedback form."""
+    return form.css_first("h1, h2, main, article, [role=main]") is not None
 
 
 def _is_footer_box(node: LexborNode) -> bool:

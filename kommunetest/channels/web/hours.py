@@ -47,7 +47,8 @@ _RANGE_HM = re.compile(
 )
 _RANGE_4 = re.compile(r"(?<![\d.,:/])(?P<a>[012]\d[0-5]\d)\s*[-–—]\s*(?P<b>[012]\d[0-5]\d)(?!\d|[.:,]\d)")
 _UNIT_AFTER = re.compile(
-    r"\s*(?:år|uker|uke|veker|veke|dager|dagar|døgn|timer|timar|%|prosent|kr\b|mnd|måneder|månader|plass"
+    r"\s*(?:år|uker|uke|veker|veke|(?:virke|verke|vyrke|yrke|arbeids|kalender)?dag(?:er|ar|ene|ane)?\b|døgn"
+    r"|timer|timar|%|prosent|kr\b|mnd|måneder|månader|plass"
     r"|elev|person|barn|m2|m²|meter|km|kvm|stk|deltakere|sider|klasse|trinn|\.\s?trinn)",
     re.I,
 )
@@ -169,7 +170,13 @@ class Hours:
 _MONTHS = r"januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
 _DATE = re.compile(rf"\b\d{{1,2}}\.\s*(?:{_MONTHS})\b|\b\d{{1,2}}\.\d{{1,2}}\.(?:\d{{2,4}})?", re.I)
 _OPEN_WORDS = re.compile(
-    r"åpen|åpent|åpne|åpning|opning|\bope\b|\bopen\b|stengt|stengd|betjent|ekspedisjon", re.I
+    r"åpen|åpent|åpne|åpning|opning|\bope\b|\bopen\b|\bopne\b|stengt|stengd|betjent|ekspedisjon", re.I
+)
+# A meeting's length, an event or a road closure in the same sentence: a clock range, not opening hours.
+_EVENT_BEFORE = re.compile(
+    r"\bmøte\w*|\bvarte\b|\bvarer\b|\bpågikk\b|\bpågår\b|\bkonsert\w*|\bforedrag\w*|\bforestilling\w*"
+    r"|gjennomkjøring|gjennomkøyring|omkjøring|omkøyring|\bveien\b|\bvegen\b|\btrafikk\w*",
+    re.I,
 )
 _OPEN_BEFORE = re.compile(
     r"(?:åpent|åpen|åpne|ope|open|opent|betjent|åpningstid(?:er|a|en)?|opningstid(?:er|a|ene)?|kontortid|telefontid)"
@@ -219,6 +226,8 @@ def find_opening_hours(text: str, fallback_days: list[str] | None = None) -> lis
     for r in ranges:
         if dated and _DATE.search(text, 0, r.start):
             continue  # "Foreldremøtet holdes tirsdag 21. april kl. 18.00–19.30": an event, not opening hours
+        if _EVENT_BEFORE.search(text, 0, r.start) and not _OPEN_BEFORE.search(text[: r.start]):
+            continue  # "Møtet varte fra kl. 09.00 til 17.45", "Vegen er stengd for gjennomkøyring kl. 09–15"
         spec = lead_of.get(r.start) or trailing.get(r.start)
         if spec is None:
             earlier = [s for s in specs if s.end <= r.start and s not in taken]

@@ -23,6 +23,7 @@ _NUM = rf"(?:\d{{1,3}}(?:[.,]5)?|(?:{_NUMWORD})(?![a-zæøå]))"
 UNITS = {
     "hours": r"timer|timar|timane|timene|timers|timars|time",
     "days": r"virkedager|virkedagar|virkedagene|virkedagers|virkedag|vyrkedagar|vyrkedagane|vyrkedag"
+    r"|verkedagar|verkedagane|verkedag"
     r"|yrkedagar|yrkedag|arbeidsdager|arbeidsdagar|arbeidsdagers|arbeidsdag|kalenderdager|kalenderdagar"
     r"|dager|dagar|dagene|dagane|dagers|dagars|dag|døgn",
     "weeks": r"uker|ukene|ukers|uke|veker|vekene|vekane|vekers|veke|veka",
@@ -35,7 +36,7 @@ _DURATION = re.compile(
     rf"\s*(?:{_UNIT})(?![a-zæøå])",
     re.I,
 )  # "3 uker", "3–4 uker", "3 – tre – uker" and "3 (tre) uker" (the legal way of writing it)
-_WORKING = re.compile(r"virke|vyrke|yrke|arbeids", re.I)
+_WORKING = re.compile(r"virke|verke|vyrke|yrke|arbeids", re.I)
 
 
 @dataclass
@@ -164,11 +165,19 @@ _NOT_PHONE = re.compile(
     r"|referanse|ref\b|journal|løpenr|nr\b|nummer\b)",
     re.I,
 )
-PHONE_WORDS = re.compile(r"tlf|telefon|\btel\b|\bring|sentralbord|mobil|\bsms\b|vakttelefon|kontakt", re.I)
+PHONE_WORDS = re.compile(
+    r"tlf|telefon|\btel\b|\bring|sentralbord|mobil|\bsms\b|vakttelefon|kontakt|grønt\s+nummer", re.I
+)
+# The European harmonised numbers of social value (116 117 is the national legevakt number, 116 123 the
+# mental-health line, 116 111 the children's line): six digits a municipality's page gives as its number to
+# call. The three-digit emergency numbers (110, 112, 113) are the same everywhere and are not recorded.
+_HARMONISED = re.compile(
+    r"(?<![\d+])(?<!\d[ \u00a0.-])(?P<num>116[ \u00a0]?\d{3})(?![\d]|[ \u00a0.,-]\d|,-|\s*kr\b)"
+)
 
 
 def find_phones(text: str, label: str = "") -> list[Hit]:
-    """Norwegian phone numbers; not org or account numbers, dates or amounts. Value: 8 digits.
+    """Norwegian phone numbers; not org or account numbers, dates or amounts. Value: 8 digits (116 xxx: 6).
 
     `label` is what the text is the value of (a definition term, a table row label or column header): an
     unspaced `51214263` that is the whole value of "Sentralbord" or "Legevakta i Kleppe" is a number to call."""
@@ -195,7 +204,12 @@ def find_phones(text: str, label: str = "") -> list[Hit]:
         if groups == (8,) and not m["cc"] and not named:
             continue
         hits.append(Hit("phone", m.start(), m.end(), re.sub(r"\D", "", raw)))
-    return hits
+    for m in _HARMONISED.finditer(text):
+        before = text[max(0, m.start() - 30) : m.start()]
+        if _NOT_PHONE.search(before) and not PHONE_WORDS.search(before):
+            continue
+        hits.append(Hit("phone", m.start(), m.end(), re.sub(r"\D", "", m["num"])))
+    return sorted(hits, key=lambda h: h.start)
 
 
 _LOCAL = r"[A-Za-z0-9æøåÆØÅ._%+-]+"
@@ -209,10 +223,16 @@ _OBFUSCATED = re.compile(
 )
 
 
+# "fornavn.etternavn@kommune.no" tells how the staff's addresses are formed; it is nobody's address.
+_TEMPLATE_LOCAL = re.compile(r"(?:for|first)?na(?:vn|mn|me)(?:\.(?:etter|last|sur)?na(?:vn|mn|me))?", re.I)
+
+
 def find_emails(text: str) -> list[Hit]:
     """Addresses, including `postmottak (at) x.kommune.no` and `[dot]` forms. Value: lower case."""
     hits = [
-        Hit("email", m.start(), m.end(), f"{m[1]}@{m[2]}".lower().rstrip(".")) for m in _EMAIL.finditer(text)
+        Hit("email", m.start(), m.end(), f"{m[1]}@{m[2]}".lower().rstrip("."))
+        for m in _EMAIL.finditer(text)
+        if not _TEMPLATE_LOCAL.fullmatch(m[1])
     ]
     for m in _OBFUSCATED.finditer(text):
         if any(h.start <= m.start() < h.end for h in hits):

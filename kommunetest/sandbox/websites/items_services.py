@@ -243,7 +243,9 @@ def helsestasjon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random
     if plan.mode == "dl":
         text = hours_text(h, lang, rng)
         phone = fmt_phone(f.helsestasjon_phone, 0)
-        site.block(page.key, dl((t(lang, "Åpningstid", "Opningstid"), text), ("Telefon", phone)))
+        # under its own heading: after the youth clinic's block, a bare list would read as the youth clinic's
+        contact = heading(t(lang, "Kontakt helsestasjonen", "Kontakt helsestasjonen"))
+        site.block(page.key, contact + dl((t(lang, "Åpningstid", "Opningstid"), text), ("Telefon", phone)))
         return done(sc, plan, page.key, [hours_value(h, text, "helsestasjon")], distractors=distractors)
     if plan.mode == "js":
         text = hours_text(h, lang, rng)
