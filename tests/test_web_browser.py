@@ -151,3 +151,13 @@ def test_the_lighter_headless_build_is_preferred_when_installed() -> None:
     assert chromium_path() == HEADLESS_SHELL
     assert chromium_path(headless=False) != HEADLESS_SHELL  # a visible window needs the full browser
     assert chromium_path("/usr/bin/chromium") == "/usr/bin/chromium"  # the setting wins
+
+
+def test_the_loopback_proxy_lets_only_loopback_through() -> None:
+    from kommunetest.channels.web.browser_run import loopback_proxy
+
+    proxy = loopback_proxy({HOST: ("127.0.0.1", 8080), "tls.test:443": ("127.0.0.1", 1),
+                            "gone.test": None, "far.test": ("203.0.113.9", 80)}, 5555)  # fmt: skip
+    assert proxy["server"] == "http://127.0.0.1:5555"
+    bypass = proxy["bypass"].split(",")
+    assert {"127.0.0.0/8", "[::1]", "localhost", HOST, "tls.test"} == set(bypass)  # not gone.test, far.test

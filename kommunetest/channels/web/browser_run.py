@@ -4,9 +4,9 @@ Used only where HTTP is not enough: pages whose content a script fills (`render`
 evidence screenshots with the passage highlighted, and the axe-core accessibility scan (`visit`).
 
 Loopback safety: unless the check is live, Chromium resolves exactly the hosts of the resolver map
-(`--host-resolver-rules`, everything else ~NOTFOUND), and every request goes through a route guard that
-aborts any URL whose host is neither in the map nor a loopback address, so a page's script, image or font
-from the real internet is never fetched.
+(`--host-resolver-rules`, everything else ~NOTFOUND), and every request whose host is neither a loopback
+address nor a host the map sends to loopback goes to a proxy port on 127.0.0.1 that refuses connections
+(`loopback_proxy`), so a page's script, image or font from the real internet is never fetched.
 """
 
 from __future__ import annotations
@@ -14,19 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from kommunetest.browser import CHROMIUM_ARGS, DESKTOP, MOBILE, chromium_unavailable, launch_options
 from kommunetest.loopback import is_loopback_ip
 from kommunetest.settings import WebSettings
 
 IMPACTS = ("minor", "moderate", "serious", "critical")
+REFUSED_ERRORS = ("ERR_PROXY_CONNECTION_FAILED", "ERR_TUNNEL_CONNECTION_FAILED")
 QUIET_S = 0.08  # no request in flight for this long: the page has settled
+PAGE_USES = 40  # visits before a page is closed and replaced (frees what Playwright keeps of its requests)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 _JS = (Path(__file__).with_name("highlight.js")).read_text(encoding="utf-8")
 
@@ -76,6 +78,25 @@ def host_rules(resolver: Mapping[str, tuple[str, int] | None], live: bool) -> st
     return ", ".join(rules)
 
 
+def loopback_proxy(resolver: Mapping[str, tuple[str, int] | None], dead_port: int) -> dict[str, str]:
+    """Playwright's proxy setting that is the browser's loopback guard: every request goes to a port on
+    127.0.0.1 that refuses connections, except those to loopback addresses and to the hosts the resolver map
+    sends to loopback (`--host-resolver-rules` then takes them there). A page's script, image or font from
+    the real internet, by name or by address, fails with ERR_PROXY_CONNECTION_FAILED; nothing is fetched.
+    (A guard in Chromium's network stack: no per-request round trip through Playwright's driver, which
+    keeps every routed request in memory.)"""
+    hosts = {h.split(":")[0] for h, t in resolver.items() if t is not None and is_loopback_ip(t[0])}
+    bypass = ["127.0.0.0/8", "[::1]", "localhost", *sorted(hosts)]
+    return {"server": f"http://127.0.0.1:{dead_port}", "bypass": ",".join(bypass)}
+
+
+def _refusing_port() -> socket.socket:
+    """A loopback port that is bound (so nobody else takes it) but not listening: connections are refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 def axe_counts(results: dict[str, Any]) -> dict[str, Any]:
     """axe-core violations as counts by impact: rules violated and elements affected."""
     rules = dict.fromkeys(IMPACTS, 0)
@@ -120,6 +141,8 @@ class BrowserSession:
         self._contexts: dict[str, Any] = {}
         self._pool = asyncio.Semaphore(web.browser_pages)
         self._idle: dict[str, list[Any]] = {}
+        self._uses: dict[Any, int] = {}
+        self._dead_end: socket.socket | None = None
         self._axe_script: str | None = None
         self.renders = self.visits = self.screenshots = self.axe_scans = self.blocked = 0
 
@@ -136,6 +159,9 @@ class BrowserSession:
             opts = launch_options(self.web.chromium_path)
             rules = host_rules(self.resolver, self.live)
             args = [*CHROMIUM_ARGS, *([f"--host-resolver-rules={rules}"] if rules else [])]
+            if not self.live:
+                self._dead_end = _refusing_port()
+                opts["proxy"] = loopback_proxy(self.resolver, self._dead_end.getsockname()[1])
             self._pw = await async_playwright().start()
             self._browser = await self._pw.chromium.launch(**{**opts, "args": args})
             desktop = {k: v for k, v in DESKTOP.items()}
@@ -154,7 +180,9 @@ class BrowserSession:
         with contextlib.suppress(Exception):
             if self._pw is not None:
                 await self._pw.stop()
-        self._browser = self._pw = None
+        if self._dead_end is not None:
+            self._dead_end.close()
+        self._browser = self._pw = self._dead_end = None
 
     def mobile_user_agent(self) -> str:
         """The crawler's honest user agent, marked as a phone so that sites serve their mobile version."""
@@ -166,44 +194,31 @@ class BrowserSession:
             **options, user_agent=user_agent, locale="nb-NO", timezone_id="Europe/Oslo",
             service_workers="block", accept_downloads=False,
         )  # fmt: skip
-        await ctx.route("**/*", self._guard)
+        ctx.on("requestfailed", self._count_refused)
         ctx.set_default_timeout(self.web.request_timeout_s * 1000)
         return ctx
 
-    def _allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme in ("data", "blob", "about"):
-            return True
-        if parts.scheme not in ("http", "https"):
-            return False
-        if self.live:
-            return True
-        host = (parts.hostname or "").lower()
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        target = self.resolver.get(f"{host}:{port}", self.resolver.get(host, ("", 0)))
-        return is_loopback_ip(host) or (target is not None and is_loopback_ip(target[0]))
-
-    async def _guard(self, route: Any) -> None:
-        if self._allowed(route.request.url):
-            await route.continue_()
-        else:
+    def _count_refused(self, request: Any) -> None:
+        if any(e in (request.failure or "") for e in REFUSED_ERRORS):
             self.blocked += 1
-            await route.abort("blockedbyclient")
 
     @contextlib.asynccontextmanager
     async def _page(self, viewport: str) -> AsyncIterator[Any]:
-        """A page of the pool (reused: opening one costs more than loading a small site's page)."""
+        """A page of the pool: reused (opening one costs more than loading a small site's page), but only
+        `PAGE_USES` times, since Playwright keeps every request and response of a page until it is closed."""
         async with self._pool:
             idle = self._idle.setdefault(viewport, [])
             page = idle.pop() if idle else await self._contexts[viewport].new_page()
+            self._uses[page] = self._uses.get(page, 0) + 1
             healthy = False
             try:
                 yield page
-                healthy = not page.is_closed()
+                healthy = not page.is_closed() and self._uses[page] < PAGE_USES
             finally:
                 if healthy:
                     idle.append(page)
                 else:
+                    self._uses.pop(page, None)
                     with contextlib.suppress(Exception):
                         await page.close()
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kommunetest.channels.web.facts import Fact, facts_for_year
-from kommunetest.channels.web.patterns import find_durations
+from kommunetest.channels.web.patterns import find_durations, find_phones
 from kommunetest.channels.web.topics import Topic, about, about_levels
 from kommunetest.channels.web.urls import dedupe_key
 from kommunetest.scenarios import Requirement, WebSpec
@@ -133,21 +133,25 @@ def _rivals(spec: WebSpec, req: Requirement) -> tuple[str, ...]:
     return tuple(t for r in reqs if r is not req and r.fact == req.fact for t in r.topic)
 
 
-def _duration_key(f: Fact) -> tuple[object, object] | None:
+def _value_key(f: Fact) -> tuple[object, object] | None:
     if f.kind in ("processing_time", "complaint_deadline") and isinstance(f.value, dict):
         return f.value.get("amount"), f.value.get("unit")
+    if f.kind == "phone":
+        return "phone", f.value
     return None
 
 
 @lru_cache(maxsize=256)
-def _durations_named(terms: tuple[str, ...]) -> frozenset[tuple[object, object]]:
-    return frozenset((h.value["amount"], h.value["unit"]) for t in terms for h in find_durations(t))
+def _values_named(terms: tuple[str, ...]) -> frozenset[tuple[object, object]]:
+    durations = {(h.value["amount"], h.value["unit"]) for t in terms for h in find_durations(t)}
+    return frozenset(durations | {("phone", h.value) for t in terms for h in find_phones(t)})
 
 
 def _named_values(spec: WebSpec) -> frozenset[tuple[object, object]]:
-    """Durations the item's partial rule names ("12 uker": only the statutory time limit)."""
+    """Values the item's partial rule names: "12 uker" (only the statutory time limit), "116 117" (only the
+    national legevakt number, not the municipality's own)."""
     terms = tuple(t for r in spec.grading.partial_if if r.any_of is not None for t in r.any_of.all())
-    return _durations_named(terms)
+    return _values_named(terms)
 
 
 def requirement_facts(
@@ -164,7 +168,7 @@ def requirement_facts(
         topic = Topic.of(tuple(item_topics(spec)))
         facts = [f for f in facts if about(f, topic) is not False]
     if for_complete and facts and (named := _named_values(spec)):
-        facts = [f for f in facts if _duration_key(f) not in named]
+        facts = [f for f in facts if _value_key(f) not in named]
     return _distinct(facts)
 
 
