@@ -4,11 +4,12 @@ over the same sites in the same run.
 1. The nation is generated and served from memory by its own process (`sandbox.webround.NationServer`), so the
    server does not share the crawler's GIL; the ground truth is generated in another process.
 2. HTTP part: `check_round(browser=False)` over a census round of the 24 web items (crawl, extract, grade,
-   evidence, store): pages per second, wall time, peak memory of this process and of the server; item-grade
-   accuracy and precision/recall per fact kind against the ground truth.
-3. Browser part (JavaScript pages, mobile check, highlighted screenshots, axe-core) over `--browser-sites`
-   municipalities (all with `--browser-sites 357`), its time and the national time it implies; then the same
-   without screenshots and axe (JavaScript pages and the mobile check only).
+   evidence, store): pages per second, wall time, CPU, peak memory of the checker's process tree and of the
+   server; item-grade accuracy and precision/recall per fact kind against the ground truth.
+3. Browser part over `--browser-sites` municipalities (all with `--browser-sites 357`: the whole national web
+   round): HTTP, JavaScript pages, the mobile check, highlighted screenshots and axe-core; then the same
+   without screenshots and axe (every observation of both viewports). Memory counts the checker's whole tree:
+   its process, Playwright's driver and Chromium's processes (`proctree.py`).
 4. Scrapy (`bench/scrapy_sim.py`, its own process): a CrawlSpider over the same sites with the same page limit
    and concurrency, every request through the loopback server; its pages per second and the ratio.
 
@@ -29,6 +30,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from proctree import TreeSampler, busy_cpu_s
 
 from kommunetest.channels.web.check import WebCheckSummary, check_round
 from kommunetest.register import load_register, register_path
@@ -121,13 +124,23 @@ def main() -> None:
             plan_web_round(store, settings, "http", knrs, start=START)
             resolver, urls = nation.resolver_map(knrs), sim_site_urls(knrs)
 
+            server = {nation.proc.pid} if nation.proc else set()
+
+            def run(name: str, settings_: Any, *, sites: list[str], **kw: Any) -> tuple[WebCheckSummary, Any]:
+                plan_web_round(store, settings_, name, sites, start=START)
+                cpu0 = busy_cpu_s()
+                with TreeSampler(exclude=server) as tree:
+                    summary = check_round(settings_, store, name, resolver=resolver, site_urls=urls, **kw)
+                cpu = busy_cpu_s() - cpu0
+                print_summary(summary)
+                print(f"  wall time {summary.wall_s:.1f} s ({summary.wall_s / 60:.2f} min), {summary.pages_per_s:.1f} "
+                      f"pages/s; CPU {cpu:.0f} CPU-s over the machine ({cpu / summary.wall_s:.2f} cores busy)")  # fmt: skip
+                print(f"  peak memory of the checker (its process, Playwright's driver and Chromium): {tree.line()}; "
+                      f"server {nation.peak_rss_mb() or 0:.0f} MB")  # fmt: skip
+                return summary, tree
+
             print(f"\nHTTP part: crawl + extract + grade + evidence, no browser, {len(knrs)} sites")
-            http = check_round(settings, store, "http", resolver=resolver, site_urls=urls, browser=False)
-            http_rss = rss_mb()
-            print_summary(http)
-            print(f"  wall time {http.wall_s:.1f} s, {http.pages_per_s:.1f} pages/s, "
-                  f"{http.requests / http.wall_s:.1f} requests/s")  # fmt: skip
-            print(f"  peak memory: this process {http_rss:.0f} MB, server {nation.peak_rss_mb() or 0:.0f} MB")
+            http, _ = run("http", settings, sites=knrs, browser=False)
             print("  accuracy against the ground truth (items only a browser shows left out):")
             print_evaluation(evaluate(store, "http", truth, js=False))
             print("  the same with those items (the HTTP part cannot see them):")
@@ -136,30 +149,23 @@ def main() -> None:
             if args.browser_sites:
                 step = max(1, len(knrs) // args.browser_sites)
                 sample = knrs[::step][: args.browser_sites]
-                plan_web_round(store, settings, "browser", sample, start=START)
-                print(
-                    f"\nbrowser part: HTTP + JavaScript pages + mobile + screenshots + axe, {len(sample)} sites"
-                )
-                full = check_round(settings, store, "browser", resolver=resolver, site_urls=urls)
-                print_summary(full)
+                whole = len(sample) == len(register)
+                print(f"\n{'the whole national web round' if whole else 'the web round'}: HTTP + JavaScript pages + "
+                      f"mobile check + highlighted screenshots (desktop and mobile) + axe, {len(sample)} sites")  # fmt: skip
+                full, _ = run("browser", settings, sites=sample)
                 per_site = full.wall_s / len(sample)
-                print(f"  wall time {full.wall_s:.1f} s ({per_site:.2f} s per site): the whole nation would take "
-                      f"about {per_site * len(register) / 60:.1f} min")  # fmt: skip
+                if not whole:
+                    print(f"  {per_site:.2f} s per site: the whole nation would take about "
+                          f"{per_site * len(register) / 60:.1f} min")  # fmt: skip
                 print_evaluation(evaluate(store, "browser", truth, js=True))
-                print(
-                    f"  peak memory of this process so far: {rss_mb():.0f} MB (Chromium's own processes apart)"
-                )
                 light = load_settings(project, flags={"web.accessibility": False})
-                plan_web_round(store, light, "browser-light", sample, start=START)
-                print(
-                    f"\nbrowser part without screenshots and axe (JavaScript pages + mobile check), {len(sample)} sites"
-                )
-                part = check_round(
-                    light, store, "browser-light", resolver=resolver, site_urls=urls, screenshots=False
-                )
-                per_site = part.wall_s / len(sample)
-                print(f"  wall time {part.wall_s:.1f} s ({per_site:.2f} s per site, {part.visits} page visits): the "
-                      f"whole nation would take about {per_site * len(register) / 60:.1f} min")  # fmt: skip
+                print(f"\nthe same without screenshots and axe (every observation of both viewports: JavaScript "
+                      f"pages and the mobile check), {len(sample)} sites")  # fmt: skip
+                part, _ = run("browser-light", light, sites=sample, screenshots=False)
+                if not whole:
+                    print(
+                        f"  the whole nation would take about {part.wall_s / len(sample) * len(register) / 60:.1f} min"
+                    )
             store.close()
 
             if not args.no_scrapy:

@@ -262,7 +262,11 @@ class WebSettings(Section):
         True, description="Run axe-core on the front page and on every evidence page."
     )
     browser_pages: int = Field(
-        4, ge=1, le=32, description="Pages the shared browser works on at once (each costs memory and CPU)."
+        0,
+        ge=0,
+        le=32,
+        description="Pages the shared browser works on at once; 0: one per CPU core (the browser part is "
+        "bound by CPU, and each page holds 100-200 MB).",
     )
     max_js_renders_per_site: int = Field(
         8,

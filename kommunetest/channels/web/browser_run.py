@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -139,7 +140,7 @@ class BrowserSession:
         self._pw: Any = None
         self._browser: Any = None
         self._contexts: dict[str, Any] = {}
-        self._pool = asyncio.Semaphore(web.browser_pages)
+        self._pool = asyncio.Semaphore(web.browser_pages or os.cpu_count() or 2)
         self._idle: dict[str, list[Any]] = {}
         self._uses: dict[Any, int] = {}
         self._dead_end: socket.socket | None = None
