@@ -230,6 +230,9 @@ async def _run(settings: Settings, store: Store, round_name: str, works: list[Si
         job = functools.partial(save_site, store, round_name, work, summary, seen, status=status, error=error)
         return loop.run_in_executor(writer, job)
 
+    # Crawling runs ahead of the browser: at most this many sites are crawled and not yet finished.
+    slots = asyncio.Semaphore(2 * settings.web.sites_concurrency)
+
     async def finish(work: SiteWork) -> None:
         nonlocal done
         try:
@@ -237,6 +240,9 @@ async def _run(settings: Settings, store: Store, round_name: str, works: list[Si
         except Exception as e:  # a bug must not end the round: the site gets a clear status
             work.crawl = None
             outcome = await save(work, None, "error", f"{type(e).__name__}: {e}")
+        finally:
+            if work.url:
+                slots.release()
         work.release()
         summary.sites.append(outcome)
         done += 1
@@ -248,7 +254,7 @@ async def _run(settings: Settings, store: Store, round_name: str, works: list[Si
     limits = CrawlLimits.from_settings(settings)
     try:
         async for knr, result in crawl_many(
-            fetcher, specs, limits=limits, concurrency=settings.web.sites_concurrency
+            fetcher, specs, limits=limits, concurrency=settings.web.sites_concurrency, slots=slots
         ):
             work = by_knr[knr]
             work.crawl = result

@@ -394,11 +394,14 @@ async def crawl_many(
     *,
     limits: CrawlLimits | None = None,
     concurrency: int | None = None,
+    slots: asyncio.Semaphore | None = None,
 ) -> AsyncIterator[tuple[str, CrawlResult]]:
     """Crawl many sites at once; yields `(key, result)` as each finishes, one result for every site.
 
     `sites` holds `(key, front_url, items)` or `(key, front_url, items, still_missing)`. An unexpected error
-    in one site becomes that site's result (status "error"); the others go on."""
+    in one site becomes that site's result (status "error"); the others go on. With `slots`, a site takes a
+    slot before its crawl starts and the caller gives it back once it is done with the result: this bounds
+    the sites crawled but not yet finished (their pages are in memory) when the caller is the slower part."""
     limits = limits or CrawlLimits.from_settings(None)
     sem = asyncio.Semaphore(concurrency or WebSettings().sites_concurrency)
     done: asyncio.Queue[tuple[str, CrawlResult]] = asyncio.Queue()
@@ -406,6 +409,8 @@ async def crawl_many(
     async def one(spec: SiteSpec) -> None:
         key, url, items = spec[0], spec[1], spec[2]
         missing = spec[3] if len(spec) > 3 else None  # type: ignore[misc]
+        if slots is not None:
+            await slots.acquire()
         async with sem:
             try:
                 result = await crawl_site(fetcher, url, items, limits=limits, still_missing=missing)

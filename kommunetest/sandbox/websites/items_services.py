@@ -185,10 +185,11 @@ def legevakt(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) ->
     lang = site.pages[key].lang
     p = fmt_phone(f.legevakt_phone, rng.choice((0, 0, 1, 2)))
     local = value("phone", f.legevakt_phone, p, "legevakt")
+    national = value("phone", "116117", "116 117", "nasjonalt legevaktnummer")  # on every legevakt page
     if plan.mode == "dl":
-        national = t(lang, "Legevakt, nasjonalt nummer", "Legevakt, nasjonalt nummer")
-        site.block(key, dl((national, "116 117"), (f"{t(lang, 'Legevakten i', 'Legevakta i')} {f.town}", p)))
-        return done(sc, plan, key, [local])
+        label = t(lang, "Legevakt, nasjonalt nummer", "Legevakt, nasjonalt nummer")
+        site.block(key, dl((label, "116 117"), (f"{t(lang, 'Legevakten i', 'Legevakta i')} {f.town}", p)))
+        return done(sc, plan, key, [national, local])
     add_para(
         site,
         key,
@@ -196,15 +197,9 @@ def legevakt(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) ->
         "Ring legevakta på 116 117 viss du treng legehjelp som ikkje kan vente til fastlegen har ope.",
     )
     if plan.mode == "partial":
-        return done(
-            sc,
-            plan,
-            key,
-            [value("phone", "116117", "116 117", "nasjonalt legevaktnummer")],
-            note="only 116 117",
-        )
+        return done(sc, plan, key, [national], note="only 116 117")
     add_para(site, key, f"Legevakten i {f.town} har telefon {p}.", f"Legevakta i {f.town} har telefon {p}.")
-    return done(sc, plan, key, [local])
+    return done(sc, plan, key, [national, local])
 
 
 def helsestasjon(site: SiteBuilder, sc: Scenario, plan: Plan, rng: random.Random) -> ItemTruth:
