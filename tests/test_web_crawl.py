@@ -283,3 +283,34 @@ def test_crawl_many_isolates_a_failing_site(server: WebServer) -> None:
     results = asyncio.run(run())
     assert results["bad"].status == "error" and "bug in a checker" in (results["bad"].error or "")
     assert results["good"].status == "ok" and len(results["good"].pages) >= 3
+
+
+def test_crawling_waits_while_the_caller_holds_every_slot(server: WebServer) -> None:
+    """The browser is slower than the crawl: with `slots`, sites crawled but not yet given back stay few."""
+    started: set[str] = set()
+
+    def mark(key: str):
+        def still_missing(p: Page) -> set[str]:
+            started.add(key)
+            return set()
+
+        return still_missing
+
+    async def run() -> tuple[list[int], int]:
+        slots = asyncio.Semaphore(2)
+        while_held: list[int] = []
+        async with Fetcher(resolver=server.resolver_map(), host_delay_s=0) as f:
+            sites = [(str(i), f"http://{PRIO}/", [], mark(str(i))) for i in range(5)]
+            limits = CrawlLimits(site_search=False, sitemaps=False, max_pages=2)
+            results = 0
+            async for _key, _result in crawl_many(f, sites, limits=limits, concurrency=5, slots=slots):
+                results += 1
+                await asyncio.sleep(0.3)  # the slow part, holding this site's slot
+                while_held.append(len(started))
+                slots.release()
+        return while_held, results
+
+    while_held, results = asyncio.run(run())
+    assert results == 5 and len(started) == 5
+    assert while_held[0] <= 2  # while the first result is held, only one more site may have started
+    assert while_held == sorted(while_held)
