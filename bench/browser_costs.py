@@ -23,6 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from proctree import busy_cpu_s
+
 from kommunetest.browser import CHROMIUM_ARGS, DESKTOP, MOBILE, launch_options
 from kommunetest.channels.web.browser_run import _JS, AXE_TAGS, host_rules
 from kommunetest.channels.web.check import check_round
@@ -39,13 +41,6 @@ AXE_RUN = (
 )
 
 
-def busy_s() -> float:
-    """CPU seconds the machine has spent busy (all cores, all processes)."""
-    with open("/proc/stat", encoding="ascii") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / 100
-
-
 async def measure(
     name: str, urls: list[str], page: Any, op: Callable[[], Awaitable[Any]] | None, prep: Any = None
 ) -> tuple[float, float]:
@@ -56,10 +51,10 @@ async def measure(
             await page.goto(url, wait_until="load")
             if prep is not None:
                 await prep()
-        t, c = time.perf_counter(), busy_s()
+        t, c = time.perf_counter(), busy_cpu_s()
         await (op() if op is not None else page.goto(url, wait_until="load"))
         walls.append(time.perf_counter() - t)
-        cpus.append(busy_s() - c)
+        cpus.append(busy_cpu_s() - c)
     wall, cpu = statistics.mean(walls) * 1000, statistics.mean(cpus) * 1000
     print(f"  {name:<44}{wall:>8.1f}{cpu:>8.1f}")
     return wall, cpu
@@ -122,22 +117,24 @@ def counts(sites: int) -> dict[str, float]:
     base = Path(tempfile.mkdtemp(prefix="kt-bench-costs-", dir="/tmp"))
     (base / "kommunetest.toml").write_text("[web]\nhost_delay_s = 0\n")
     settings = load_settings(base)
-    knrs = [m.kommunenummer for m in load_register(register_path(settings))][:: 357 // sites][:sites]
+    register = load_register(register_path(settings))
+    knrs = [m.kommunenummer for m in register][:: len(register) // sites][:sites]
     with NationServer(seed=0, year=2027, only=knrs).start() as nation:
         store = Store.open(settings)
         plan_web_round(store, settings, "c", knrs, start=date(2027, 2, 1))
-        t, c = time.perf_counter(), busy_s()
+        t, c = time.perf_counter(), busy_cpu_s()
         s = check_round(
             settings, store, "c", resolver=nation.resolver_map(knrs), site_urls=sim_site_urls(knrs)
         )
-        wall, cpu = time.perf_counter() - t, busy_s() - c
+        wall, cpu = time.perf_counter() - t, busy_cpu_s() - c
         store.close()
     n = len(knrs)
     print(
         f"\na full check of {n} sites: {wall:.1f} s wall, {cpu:.1f} CPU-s ({cpu / n:.2f} CPU-s per site); per site "
         f"{s.visits / n:.1f} page visits, {s.screenshots / n:.1f} screenshots, {s.axe_scans / n:.1f} axe scans"
     )
-    return {"visits": s.visits / n, "screenshots": s.screenshots / n, "axe": s.axe_scans / n, "cpu": cpu / n}
+    return {"visits": s.visits / n, "screenshots": s.screenshots / n, "axe": s.axe_scans / n, "cpu": cpu / n,
+            "nation": len(register)}  # fmt: skip
 
 
 def main() -> None:
@@ -152,13 +149,16 @@ def main() -> None:
     shot = (ms["screenshot (desktop)"] + ms["screenshot (mobile)"]) / 2 + ms["locate and highlight"]
     axe = ms["inject axe-core"] + ms["axe run"]
     site = per["visits"] * nav + per["screenshots"] * shot + per["axe"] * axe
-    print("\nlower bound for 357 municipalities from these costs (no overhead, perfect use of both cores):")
+    nation = per["nation"]
+    print(
+        f"\nlower bound for {nation:.0f} municipalities from these costs (no overhead, perfect use of both cores):"
+    )
     for name, n, each in (("navigations", per["visits"], nav), ("highlighted screenshots", per["screenshots"], shot),
                           ("axe scans", per["axe"], axe)):  # fmt: skip
-        print(f"  {name:<26}{n * 357:>8.0f} x {each:>6.1f} ms = {n * 357 * each / 1000:>6.0f} CPU-s")
-    total = site * 357 / 1000
+        print(f"  {name:<26}{n * nation:>8.0f} x {each:>6.1f} ms = {n * nation * each / 1000:>6.0f} CPU-s")
+    total = site * nation / 1000
     print(f"  {'browser part':<26}{'':>8}   {'':>6}      {total:>6.0f} CPU-s = {total / 2 / 60:.1f} min on 2 cores "
-          f"(measured in the full check: {per['cpu'] * 357 / 2 / 60:.1f} min)")  # fmt: skip
+          f"(measured in the full check: {per['cpu'] * nation / 2 / 60:.1f} min)")  # fmt: skip
     print("  two cores give 600 CPU-s in 5 minutes")
 
 

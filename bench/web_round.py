@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -61,10 +60,6 @@ def _truth(seed: int, only: list[str] | None) -> dict[str, dict[str, Any]]:
     return truth_of(
         generate_nation(load_register(register_path(settings)), items, seed=seed, only=only, year=YEAR)
     )
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def print_evaluation(ev: dict[str, Any]) -> None:

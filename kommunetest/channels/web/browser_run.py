@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kommunetest.browser import CHROMIUM_ARGS, DESKTOP, MOBILE, chromium_unavailable, launch_options
 from kommunetest.loopback import is_loopback_ip
@@ -274,7 +274,7 @@ class BrowserSession:
         screenshots: bool,
         axe: bool,
         settle: bool = True,
-        html: str = "always",
+        html: Literal["always", "never", "hidden"] = "always",
     ) -> Visit:
         """Load `url`; scan it with axe (before anything is marked); find each target, highlight it, scroll
         to it and (with `screenshots`) take the viewport. `html` says when to keep the DOM as HTML:
