@@ -171,8 +171,11 @@ PHONE_WORDS = re.compile(
 # The European harmonised numbers of social value (116 117 is the national legevakt number, 116 123 the
 # mental-health line, 116 111 the children's line): six digits a municipality's page gives as its number to
 # call. The three-digit emergency numbers (110, 112, 113) are the same everywhere and are not recorded.
+HARMONISED_NUMBERS = frozenset({"116000", "116006", "116111", "116117", "116123"})
+"""The EU's harmonised 116 numbers in use in Norway (legevakt, helplines); any other 116 xxx is not a phone."""
 _HARMONISED = re.compile(
-    r"(?<![\d+])(?<!\d[ \u00a0.-])(?P<num>116[ \u00a0]?\d{3})(?![\d]|[ \u00a0.,-]\d|,-|\s*kr\b)"
+    r"(?<![\d+])(?<!\d[ \u00a0.-])(?P<num>116[ \u00a0]?(?:000|006|111|117|123))"
+    r"(?![\d]|[ \u00a0.,-]\d|,-|\s*kr\b)"
 )
 
 
