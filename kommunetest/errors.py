@@ -93,3 +93,15 @@ class LiveSendingRefused(KommunetestError):
     """Something would contact a non-loopback address without the explicit live opt-in."""
 
     exit_code = 9
+
+
+class ConflictError(KommunetestError):
+    """Someone else changed the record since it was read; nothing was overwritten."""
+
+    exit_code = 10
+
+
+class AccessDenied(KommunetestError):
+    """Wrong credentials, a locked or disabled account, or a page the account may not see."""
+
+    exit_code = 11

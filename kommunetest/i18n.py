@@ -53,6 +53,29 @@ def ngettext(singular: str, plural: str, n: int, lang: str = DEFAULT_LANGUAGE, *
 _ = gettext
 
 
+class Msg(str):
+    """English text that keeps its template and values, so a Norwegian screen can translate it: the
+    library raises errors in English (the CLI shows them as they are) and the phone app shows them in
+    bokmål through `translate`."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, **values: object) -> Msg:
+        obj = super().__new__(cls, template.format(**values) if values else template)
+        obj.template = template
+        obj.values = values
+        return obj
+
+
+def translate(text: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, Msg):
+        return gettext(text.template, lang, **text.values)
+    return gettext(text, lang)
+
+
 def locale(lang: str = DEFAULT_LANGUAGE) -> Locale:
     return Locale.parse(LANGUAGES.get(lang, lang))
 

@@ -169,6 +169,19 @@ def _grade_points(grades: pd.Series, table: dict[str, float]) -> np.ndarray:
     return grades.map(table).astype(float).to_numpy()
 
 
+def _question_points(values: pd.Series, grades: pd.Series, table: dict[str, float]) -> np.ndarray:
+    """A call's quality: the mean of its questions' points where the tester graded each question (the phone
+    app does), else the points of the call's one grade. Unreached calls have no questions: their grade."""
+    out = _grade_points(grades, table)
+    for i, v in enumerate(values):
+        qs = v.get("questions") if isinstance(v, dict) else None
+        if isinstance(qs, dict) and qs and v.get("reached") is not False:
+            points = [table[g] for g in qs.values() if g in table]
+            if len(points) == len(qs):
+                out[i] = sum(points) / len(points)
+    return out
+
+
 def _unknown_grades(frame: pd.DataFrame, table: dict[str, float], what: str) -> list[str]:
     bad = frame["grade"].dropna()
     bad = bad[~bad.isin(list(table))]
@@ -255,7 +268,7 @@ def score_phone(obs: pd.DataFrame, model: ScoringModel) -> tuple[pd.DataFrame, l
     courtesy = pd.Series(courtesy_raw).map({float(k): v for k, v in rules.courtesy.items()}).to_numpy(float)
     reached = _field(p["value"], "reached")
     parts = {
-        "quality": _grade_points(p["grade"], table),
+        "quality": _question_points(p["value"], p["grade"], table),
         "reached": reached * 100.0,
         "courtesy": courtesy,
         "answered_within_15s": _field(p["value"], "answered_within_15s") * 100.0,

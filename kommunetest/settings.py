@@ -275,6 +275,31 @@ class WebSettings(Section):
     )
 
 
+class PhoneSettings(Section):
+    host: str = Field("127.0.0.1", description="Address `kommunetest phone serve` listens on.")
+    port: int = Field(8650, ge=0, le=65535, description="Port of the phone app (0: any free port).")
+    secret_key: str | None = _secret(
+        "Signs the phone app's session cookies (32+ random characters). Environment only. Empty: a random key "
+        "per start, so testers must log in again after a restart."
+    )
+    public_url: str = Field(
+        "",
+        description="The app's address as testers reach it (https://... behind a proxy). An https address "
+        "makes session cookies Secure.",
+    )
+    session_hours: float = Field(12, gt=0, description="How long a login lasts without activity.")
+    min_password_length: int = Field(10, ge=8, description="Shortest password a tester account accepts.")
+    lock_after_failures: int = Field(5, ge=1, description="Failed logins in a row that lock an account.")
+    lock_minutes: float = Field(15, gt=0, description="How long a locked account stays locked.")
+    max_wait_s: int = Field(
+        240, ge=1, description="A wait longer than this means hang up and retry later (METHOD.md: 4 minutes)."
+    )
+    retry_after_minutes: int = Field(
+        60, ge=0, description="Earliest retry after a call that reached no one (METHOD.md: 'later')."
+    )
+    attempts: int = Field(2, ge=1, le=5, description="Calls made before a probe counts as not reached.")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -284,6 +309,7 @@ class Settings(BaseModel):
     rounds: RoundSettings = Field(default_factory=RoundSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    phone: PhoneSettings = Field(default_factory=PhoneSettings)
 
     # Not settings: where the values came from, and the directory relative paths start from.
     project_dir: Path = Field(default_factory=Path.cwd, exclude=True)

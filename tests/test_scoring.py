@@ -305,6 +305,17 @@ def test_phone_rules_and_web_combinations() -> None:
     assert out["score"][0] == 0 and out["score"][1] == pytest.approx(93.75) and np.isnan(out["score"][2])
     assert "unknown grade (bogus)" in warnings[0]
 
+    # The phone app grades each question: quality is their mean, not the call's summary grade.
+    # (100 + 60 + 0)/3 = 53.33; × 50, + reached 100 × 20, courtesy 3 → 100 × 20, 15 s 0 × 5, 60 s 0 × 5 -> /100
+    obs = _frame([
+        ("q", "result", "phone_call", "partial",
+         {"reached": True, "courtesy": 3, "answered_within_15s": False, "officer_within_60s": False,
+          "questions": {"a": "correct", "b": "partial", "c": "none"}}),
+    ])  # fmt: skip
+    out, _ = score_phone(obs, model)
+    assert out["phone_quality"][0] == pytest.approx(160 / 3)
+    assert out["score"][0] == pytest.approx((160 / 3 * 50 + 100 * 20 + 100 * 20) / 100)
+
     obs = _frame([("w", "desktop", "web_item", "complete", {}), ("w", "mobile", "web_item", "pdf_or_deep", {}),
                   ("v", "desktop", "web_item", None, {}), ("v", "mobile", "web_item", None, {})])  # fmt: skip
     expected = {"mean": 60, "min": 20, "max": 100, "desktop": 100, "mobile": 20}

@@ -11,6 +11,7 @@ from kommunetest.store.evidence import EvidenceMixin
 from kommunetest.store.mail import MailMixin
 from kommunetest.store.observations import ObservationsMixin
 from kommunetest.store.outbox import OutboxMixin
+from kommunetest.store.phone import PhoneMixin
 from kommunetest.store.rounds import PROBE_STATUSES, RoundsMixin, probe_id
 from kommunetest.store.scores import ScoresMixin
 from kommunetest.store.web import WebMixin
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["PROBE_STATUSES", "Store", "probe_id"]
 
 
-class Store(RoundsMixin, ObservationsMixin, EvidenceMixin, ScoresMixin, OutboxMixin, MailMixin, WebMixin):
+class Store(
+    RoundsMixin, ObservationsMixin, EvidenceMixin, ScoresMixin, OutboxMixin, MailMixin, WebMixin, PhoneMixin
+):
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
         return cls.connect(

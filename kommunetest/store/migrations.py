@@ -330,6 +330,55 @@ def _m005_web_sites(conn: Connection) -> None:
     md.tables["web_sites"].create(conn)
 
 
+def _m006_phone(conn: Connection) -> None:
+    md = MetaData()
+    # Declared so that the foreign keys below resolve; not created here (migration 1 made it).
+    Table("probes", md, Column("id", String(200), primary_key=True))
+    Table(
+        "testers",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("username", String(100), nullable=False),
+        Column("display_name", String(200), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("password_hash", String(300), nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("failed_logins", Integer, nullable=False),
+        Column("locked_until", DateTime(timezone=True)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("last_login_at", DateTime(timezone=True)),
+        UniqueConstraint("username", name="uq_tester_username"),
+    )
+    Table(
+        "phone_assignments",
+        md,
+        Column("probe_id", String(200), ForeignKey("probes.id"), primary_key=True),
+        Column("tester_id", Integer, ForeignKey("testers.id"), nullable=False),
+        Column("assigned_at", DateTime(timezone=True), nullable=False),
+        Column("assigned_by", String(100), nullable=False),
+        Index("ix_phone_assignments_tester", "tester_id"),
+    )
+    Table(
+        "phone_entries",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("probe_id", String(200), ForeignKey("probes.id"), nullable=False),
+        Column("attempt", Integer, nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("tester_id", Integer, ForeignKey("testers.id"), nullable=False),
+        Column("outcome", String(20), nullable=False),
+        Column("data", JSON, nullable=False),
+        Column("reason", Text),
+        Column("nonce", String(64), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("probe_id", "attempt", "revision", name="uq_phone_entry_revision"),
+        UniqueConstraint("nonce", name="uq_phone_entry_nonce"),
+        Index("ix_phone_entries_probe", "probe_id"),
+    )
+    for name in ("testers", "phone_assignments", "phone_entries"):
+        md.tables[name].create(conn)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial: rounds, round_municipalities, probes, observations, evidence", _m001_initial),
     (2, "scores: score_runs, municipality_scores, probe_scores, corrections", _m002_scores),
@@ -340,6 +389,7 @@ MIGRATIONS: list[Migration] = [
         "web sites: one row per municipality's site per round (crawl, accessibility, services)",
         _m005_web_sites,
     ),
+    (6, "phone: testers, call assignments and every revision of every call entry", _m006_phone),
 ]
 
 

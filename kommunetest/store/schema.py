@@ -345,3 +345,52 @@ web_sites = Table(
     Column("services", JSON, nullable=False, default=dict),  # digital services found, with evidence
     Column("checked_at", UtcDateTime(), nullable=False),
 )
+
+# --- phone (migration 6): testers, who calls what, and every revision of every call entry -------------------
+
+TESTER_ROLES = ("tester", "coordinator")
+CALL_OUTCOMES = ("reached", "no_answer", "queue_too_long", "closed")
+
+testers = Table(
+    "testers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False),  # lower case; never published, never logged
+    Column("display_name", String(200), nullable=False),  # shown to coordinators only
+    Column("role", String(20), nullable=False),  # TESTER_ROLES
+    Column("password_hash", String(300), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_login_at", UtcDateTime()),
+    UniqueConstraint("username", name="uq_tester_username"),
+)
+
+phone_assignments = Table(
+    "phone_assignments",
+    metadata,
+    Column("probe_id", String(200), ForeignKey("probes.id"), primary_key=True),
+    Column("tester_id", Integer, ForeignKey("testers.id"), nullable=False),
+    Column("assigned_at", UtcDateTime(), nullable=False),
+    Column("assigned_by", String(100), nullable=False),  # a command, or a coordinator's tester id
+    Index("ix_phone_assignments_tester", "tester_id"),
+)
+
+phone_entries = Table(
+    "phone_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("probe_id", String(200), ForeignKey("probes.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),  # 1, or 2 for the retry
+    Column("revision", Integer, nullable=False),  # 1 when entered; each edit adds a row, none is overwritten
+    Column("tester_id", Integer, ForeignKey("testers.id"), nullable=False),  # who wrote this revision
+    Column("outcome", String(20), nullable=False),  # CALL_OUTCOMES
+    Column("data", JSON, nullable=False),  # the form's fields, validated
+    Column("reason", Text),  # why an entry was changed (revisions after the first)
+    Column("nonce", String(64), nullable=False),  # the form's one-time id: a repeated submit is not a new row
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("probe_id", "attempt", "revision", name="uq_phone_entry_revision"),
+    UniqueConstraint("nonce", name="uq_phone_entry_nonce"),
+    Index("ix_phone_entries_probe", "probe_id"),
+)

@@ -1,0 +1,286 @@
+"""The phone channel's library: what is left to call, recording a call, and the observation it makes.
+
+A probe is called once; if no one answers (no answer, a queue over the limit, a closed desk) it is called once
+more, no sooner than `phone.retry_after_minutes` later (METHOD.md, "Phone"). The probe's observation (kind
+`phone_call`, key `result`) is derived from the latest revision of each attempt, so an edit re-derives it and
+the history of entries stays whole. Free text (notes, the script's text fields) stays in the entries: it may
+name the staff member who answered, so it never reaches the observation or the report.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kommunetest.calendar import Calendars
+from kommunetest.channels.phone.entry import CallEntry, call_grade, parse_form
+from kommunetest.errors import AccessDenied, ConflictError, NotFoundError, UsageError
+from kommunetest.i18n import Msg
+from kommunetest.scenarios import PhoneSpec, QuestionBank, Scenario
+from kommunetest.settings import Settings
+from kommunetest.store import Store
+
+SOURCE = "phone-app"
+OFFICER_WITHIN_S = 60
+ANSWERED_WITHIN_S = 15
+
+
+@dataclass
+class CallState:
+    """Where a probe stands: `to_call`, `retry` (wait until `not_before`) or `done`."""
+
+    status: str
+    attempt: int  # the attempt a new entry makes (the last one, when done)
+    attempts: dict[int, dict[str, Any]] = field(default_factory=dict)  # latest revision of each attempt
+    not_before: datetime | None = None
+
+    @property
+    def reached(self) -> bool:
+        return any(e["outcome"] == "reached" for e in self.attempts.values())
+
+
+def call_state(entries: list[dict[str, Any]], *, max_attempts: int, retry_after: timedelta) -> CallState:
+    latest: dict[int, dict[str, Any]] = {}
+    for e in entries:
+        if e["attempt"] not in latest or e["revision"] > latest[e["attempt"]]["revision"]:
+            latest[e["attempt"]] = e
+    if not latest:
+        return CallState("to_call", 1)
+    last = max(latest)
+    entry = latest[last]
+    if entry["outcome"] == "reached" or last >= max_attempts:
+        return CallState("done", last, latest)
+    started = datetime.fromisoformat(entry["data"]["started_at"])
+    return CallState("retry", last + 1, latest, started + retry_after)
+
+
+def observation_value(state: CallState, spec: PhoneSpec) -> tuple[str, dict[str, Any]]:
+    """(grade, value) of a finished call, in the shape scoring and the report read; free text is left out."""
+    private = {f.id for f in spec.log if f.kind in ("text", "datetime")}
+    final = state.attempts[max(state.attempts)]["data"]
+    first = state.attempts[min(state.attempts)]["data"]
+    reached = final["outcome"] == "reached"
+    s, wait = final.get("seconds_to_human"), final.get("total_wait_s")
+    officer = final.get("case_officer_reached")
+    grade = call_grade(final.get("questions") or {}) if reached else "none"
+    value = {
+        "attempts": len(state.attempts),
+        "reached": reached,
+        "outcome": final["outcome"],
+        "outcomes": [state.attempts[a]["outcome"] for a in sorted(state.attempts)],
+        "started_at": first["started_at"],
+        "last_started_at": final["started_at"],
+        "seconds_to_human": s if reached else None,
+        "menu_steps": final.get("menu_steps") if reached else None,
+        "transfers": final.get("transfers") if reached else None,
+        "total_wait_s": wait if reached else None,
+        "case_officer_reached": officer if reached else False,
+        "answered": reached and grade != "none",
+        "questions": final.get("questions") or {},
+        "courtesy": final.get("courtesy") if reached else None,
+        "answered_within_15s": bool(reached and s is not None and s <= ANSWERED_WITHIN_S),
+        # The form records the whole wait, not the moment the officer came on: the KKiK flag is read as
+        # "the officer was reached and the whole wait was at most 60 s", which never flatters.
+        "officer_within_60s": bool(reached and officer and wait is not None and wait <= OFFICER_WITHIN_S),
+        "extra": {k: v for k, v in (final.get("extra") or {}).items() if k not in private},
+        "warnings": [
+            w["text"] if isinstance(w, dict) else str(w)
+            for a in sorted(state.attempts)
+            for w in state.attempts[a]["data"].get("warnings", [])
+        ],
+        "revisions": sum(a["revision"] for a in state.attempts.values()),
+    }
+    return grade, value
+
+
+class PhoneDesk:
+    """Everything the app and the CLI do with calls, over one store and one question bank."""
+
+    def __init__(self, store: Store, bank: QuestionBank, settings: Settings) -> None:
+        self.store = store
+        self.bank = bank
+        self.settings = settings
+        self.tz = ZoneInfo(settings.calendar.timezone)
+        self.calendars = Calendars.from_settings(settings)
+        self.retry_after = timedelta(minutes=settings.phone.retry_after_minutes)
+
+    # ------------------------------------------------------------ reading
+
+    def spec(self, scenario_id: str) -> tuple[Scenario, PhoneSpec]:
+        try:
+            s = self.bank.get(scenario_id)
+        except NotFoundError:
+            s = None
+        if s is None or s.phone is None:
+            raise NotFoundError(
+                f"the question bank has no phone script {scenario_id!r}",
+                hint="the round was planned with a scenario that has since been removed from scenarios/",
+            )
+        return s, s.phone
+
+    def calls(self, *, tester_id: int | None = None, round_name: str | None = None) -> list[dict[str, Any]]:
+        """Phone probes with their state, planned order; each has `state` (CallState)."""
+        rows = self.store.phone_calls(tester_id=tester_id, round_name=round_name)
+        entries: dict[str, list[dict[str, Any]]] = {}
+        for e in self.store.phone_entries([r["id"] for r in rows]):
+            entries.setdefault(e["probe_id"], []).append(e)
+        for r in rows:
+            r["state"] = self._state(entries.get(r["id"], []))
+        return rows
+
+    def call(self, probe_id: str, tester: dict[str, Any]) -> dict[str, Any]:
+        """One call with its state and every revision; a tester sees only the calls given to them."""
+        rows = self.store.phone_calls(probe_id=probe_id)
+        if not rows:
+            raise NotFoundError(Msg("no phone call {id}", id=probe_id))
+        row = rows[0]
+        if tester["role"] != "coordinator" and row["tester_id"] != tester["id"]:
+            raise AccessDenied("this call is not assigned to you", hint="ask a coordinator to assign it")
+        row["entries"] = self.store.phone_entries([probe_id])
+        row["state"] = self._state(row["entries"])
+        return row
+
+    def _state(self, entries: list[dict[str, Any]]) -> CallState:
+        return call_state(entries, max_attempts=self.settings.phone.attempts, retry_after=self.retry_after)
+
+    def new_nonce(self) -> str:
+        return secrets.token_urlsafe(24)
+
+    # ------------------------------------------------------------ writing
+
+    def record(
+        self,
+        probe_id: str,
+        tester: dict[str, Any],
+        form: dict[str, str],
+        *,
+        nonce: str,
+        attempt: int,
+        base_revision: int = 0,
+        reason: str = "",
+        now: datetime | None = None,
+    ) -> tuple[dict[str, Any], CallState, bool]:
+        """Store one revision of one attempt and re-derive the probe's observation.
+
+        `base_revision` is the revision the form was opened at (0 for a new entry): if someone saved since,
+        ConflictError, and nothing is overwritten. A form sent twice (same nonce) stores one row.
+        Returns (entry row, new state, whether a row was added)."""
+        now = now or datetime.now(UTC)
+        call = self.call(probe_id, tester)
+        state: CallState = call["state"]
+        _, spec = self.spec(call["scenario_id"])
+        if not nonce or len(nonce) > 64:
+            raise UsageError("the form has no valid one-time id", hint="open the call again and resubmit")
+        same = next((e for e in call["entries"] if e["nonce"] == nonce), None)
+        if same is not None:  # the form was sent twice (a double tap, a resend after a lost response)
+            return same, state, False
+        entry = parse_form(form, spec, self.tz, max_wait_s=self.settings.phone.max_wait_s, now=now)
+        self._check_attempt(state, attempt, base_revision, entry)
+        self._flag_window(entry, call["kommunenummer"])
+        if base_revision == 0 and state.not_before is not None and entry.started_at < state.not_before:
+            entry.warnings.append(
+                Msg("retried {m} minutes after the last attempt; the method waits at least {n}",
+                    m=max(0, round((entry.started_at - state.not_before).total_seconds() / 60
+                                   + self.settings.phone.retry_after_minutes)),
+                    n=self.settings.phone.retry_after_minutes)
+            )  # fmt: skip
+        edit = base_revision > 0
+        if edit and not reason.strip():
+            raise UsageError("say why the entry is changed", hint="fill in the reason field")
+        row, added = self.store.add_phone_entry(
+            {
+                "probe_id": probe_id,
+                "attempt": attempt,
+                "revision": base_revision + 1,
+                "tester_id": tester["id"],
+                "outcome": entry.outcome,
+                "data": entry.data(),
+                "reason": reason.strip() or None,
+                "nonce": nonce,
+            }
+        )
+        new_state = self._state(self.store.phone_entries([probe_id]))
+        if added:
+            self._evidence(row)
+        self._apply(probe_id, new_state, spec)
+        return row, new_state, added
+
+    def _check_attempt(self, state: CallState, attempt: int, base: int, entry: CallEntry) -> None:
+        current = state.attempts.get(attempt)
+        if base == 0:
+            if current is not None:
+                raise ConflictError(
+                    Msg("attempt {n} of this call is recorded already", n=attempt),
+                    hint="open the call again: the saved entry can be changed from there",
+                )
+            if state.status == "done" or attempt != state.attempt:
+                raise ConflictError(
+                    "this call needs no new attempt"
+                    if state.status == "done"
+                    else Msg("the next attempt of this call is number {n}", n=state.attempt),
+                    hint="open the call again to see where it stands",
+                )
+            return
+        if current is None or current["revision"] != base:
+            raise ConflictError(
+                "this call was saved by someone else while you were editing it",
+                hint="open the call again to see what was saved, then make your change on top of it",
+            )
+        later = [a for a in state.attempts if a > attempt]
+        if later and entry.outcome == "reached":
+            raise ConflictError(
+                Msg(
+                    "attempt {n} cannot become a call that reached someone: attempt {m} follows it",
+                    n=attempt,
+                    m=max(later),
+                ),
+                hint="change the later attempt instead, or ask a coordinator",
+            )
+
+    def _flag_window(self, entry: CallEntry, kommunenummer: str) -> None:
+        rs = self.settings.rounds
+        local = entry.started_at.astimezone(self.tz)
+        cal = self.calendars.for_municipality(kommunenummer)
+        if not cal.is_working_day(local.date()):
+            entry.warnings.append(
+                Msg("called on {day}, which is not a working day", day=local.date().isoformat())
+            )
+        elif not rs.call_window_start <= local.strftime("%H:%M") <= rs.call_window_end:
+            entry.warnings.append(
+                Msg(
+                    "called at {time}, outside the call window {start}–{end}",
+                    time=f"{local:%H:%M}",
+                    start=rs.call_window_start,
+                    end=rs.call_window_end,
+                )
+            )
+
+    def _evidence(self, row: dict[str, Any]) -> None:
+        """Each revision as a file with its SHA-256 (who entered it stays in the database only)."""
+        doc = {k: row[k] for k in ("probe_id", "attempt", "revision", "outcome", "data", "reason")}
+        doc["entered_at"] = row["created_at"].isoformat()
+        data = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True).encode()
+        self.store.put_evidence(
+            data, kind="form", media_type="application/json", suffix=".json", probe_id=row["probe_id"],
+            meta={"attempt": row["attempt"], "revision": row["revision"]},
+        )  # fmt: skip
+
+    def _apply(self, probe_id: str, state: CallState, spec: PhoneSpec) -> None:
+        if state.status == "done":
+            grade, value = observation_value(state, spec)
+            observed = datetime.fromisoformat(value["last_started_at"])
+            self.store.record_observation(
+                probe_id, "result", kind="phone_call", grade=grade, value=value, observed_at=observed,
+                source=SOURCE, replace=True,
+            )  # fmt: skip
+            self.store.update_probe(probe_id, status="done", attempts=len(state.attempts))
+        else:
+            # An edit can turn a finished call back into one to retry: its observation goes (the entries,
+            # which are the evidence, all stay).
+            self.store.delete_observation(probe_id, "result")
+            status = "waiting" if state.status == "retry" else "planned"
+            self.store.update_probe(probe_id, status=status, attempts=len(state.attempts))
