@@ -1,0 +1,341 @@
+"""The phone app: testers log in, see the calls given to them and record each call; coordinators follow the
+round, share calls and download the entries.
+
+The routes are thin: `PhoneDesk` and the account and assignment functions do the work. Errors become pages
+in one place (`_error`), in bokmål. Sessions are signed cookies (the key comes from the environment); every
+form carries a per-session CSRF token; pages are never cached, so a shared laptop shows no one else's calls.
+Nothing here logs a tester's name or password.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, abort, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from kommunetest.channels.phone.accounts import authenticate
+from kommunetest.channels.phone.assign import assign_round, progress, reassign
+from kommunetest.channels.phone.calls import PhoneDesk
+from kommunetest.channels.phone.entry import OUTCOMES, QUESTION_GRADES, form_from_data
+from kommunetest.errors import (
+    AccessDenied,
+    ConflictError,
+    KommunetestError,
+    NotFoundError,
+    UsageError,
+    ValidationError,
+)
+from kommunetest.i18n import Msg, format_datetime, format_number, ngettext, translate
+from kommunetest.i18n import gettext as _
+from kommunetest.scenarios import QuestionBank
+from kommunetest.settings import Settings
+from kommunetest.store import Store
+
+STATUS = {
+    AccessDenied: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    ValidationError: 422,
+    UsageError: 400,
+}
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+
+
+def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
+    app = Flask(__name__)
+    ps = settings.phone
+    app.config.update(
+        SECRET_KEY=ps.secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_NAME="kommunetest_phone",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=ps.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=ps.session_hours),
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    desk = PhoneDesk(store, bank, settings)
+    app.extensions["kommunetest.desk"] = desk
+    app.jinja_env.globals.update(_=_, ngettext=ngettext, translate=translate, csrf=_csrf_token)
+    app.jinja_env.filters.update(when=lambda v: format_datetime(v, tz=settings.calendar.timezone))
+
+    @app.before_request
+    def _load_tester() -> Any:
+        g.tester = None
+        tid = session.get("tester_id")
+        if tid is not None:
+            row = store.tester(tester_id=tid)
+            # A new password or a switched-off account ends every session of that account.
+            if row and row["active"] and session.get("pw") == row["password_hash"][-16:]:
+                g.tester = row
+            else:
+                session.clear()
+        if request.method == "POST" and request.endpoint not in ("static",):
+            sent = request.form.get("csrf", "")
+            if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+                return _page(
+                    "error.html", 400, message=_("The form had expired."),
+                    hint=_("Go back, reload the page and send it again. Nothing was saved."),
+                )  # fmt: skip
+        return None
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        if request.endpoint != "static":
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.errorhandler(KommunetestError)
+    def _error(e: KommunetestError) -> Response:
+        return _page(
+            "error.html", STATUS.get(type(e), 400), message=translate(e.message), hint=translate(e.hint)
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException) -> Response:
+        messages = {404: _("There is no such page."), 405: _("That is not allowed here."),
+                    413: _("The form is too large.")}  # fmt: skip
+        return _page("error.html", e.code or 500, message=messages.get(e.code or 0, _("Something went wrong.")),
+                     hint="")  # fmt: skip
+
+    def login_required(coordinator: bool = False) -> Any:
+        def deco(fn: Any) -> Any:
+            @wraps(fn)
+            def inner(*a: Any, **kw: Any) -> Any:
+                if g.tester is None:
+                    return redirect(url_for("login", next=request.full_path.rstrip("?")))
+                if coordinator and g.tester["role"] != "coordinator":
+                    raise AccessDenied(Msg("this page is for coordinators"))
+                return fn(*a, **kw)
+
+            return inner
+
+        return deco
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        store.schema_version()
+        return Response("ok\n", mimetype="text/plain")
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        target = _safe_next(request.values.get("next", ""))
+        if request.method == "GET":
+            return _page("login.html", 200, error=None, username="", next=target)
+        username = request.form.get("username", "")
+        try:
+            tester = authenticate(store, username, request.form.get("password", ""), settings.phone)
+        except AccessDenied as e:
+            text = translate(e.message) + (f" ({translate(e.hint)})" if e.hint else "")
+            return _page("login.html", 401, error=text, username=username, next=target)
+        session.clear()
+        session.permanent = True
+        session.update(
+            tester_id=tester["id"], pw=tester["password_hash"][-16:], csrf=secrets.token_urlsafe(24)
+        )
+        return redirect(target or url_for("calls"))
+
+    @app.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    @login_required()
+    def calls() -> Any:
+        now = datetime.now(UTC)
+        rows = desk.calls(tester_id=g.tester["id"])
+        groups = _group_calls(rows, now, settings)
+        return _page("calls.html", 200, groups=groups, total=len(rows), saved=request.args.get("saved"))
+
+    @app.get("/call/<path:probe_id>")
+    @login_required()
+    def call(probe_id: str) -> Any:
+        c = desk.call(probe_id, g.tester)
+        edit = request.args.get("edit", type=int)
+        return _call_page(desk, c, edit=edit, form=None, problems=None, status=200)
+
+    @app.post("/call/<path:probe_id>")
+    @login_required()
+    def record(probe_id: str) -> Any:
+        f = request.form
+        attempt = f.get("attempt", type=int) or 0
+        base = f.get("base_revision", type=int) or 0
+        form = {
+            k: v for k, v in f.items() if k not in ("csrf", "nonce", "attempt", "base_revision", "reason")
+        }
+        try:
+            desk.record(probe_id, g.tester, form, nonce=f.get("nonce", ""), attempt=attempt,
+                                           base_revision=base, reason=f.get("reason", ""))  # fmt: skip
+        except (ValidationError, UsageError, ConflictError) as e:
+            c = desk.call(probe_id, g.tester)
+            status = STATUS.get(type(e), 400)
+            problems = e.problems if isinstance(e, ValidationError) else None
+            message = (
+                None if problems else translate(e.message) + (f" ({translate(e.hint)})" if e.hint else "")
+            )
+            return _call_page(desk, c, edit=attempt if base else None, form=dict(f), problems=problems,
+                              status=status, message=message)  # fmt: skip
+        return redirect(url_for("calls", saved=probe_id))
+
+    # ------------------------------------------------------------ coordinators
+
+    @app.get("/coordinator")
+    @login_required(coordinator=True)
+    def coordinator() -> Any:
+        rounds = [r for r in store.list_rounds() if store.phone_calls(round_name=r["name"])]
+        return _page("coordinator.html", 200, rounds=[progress(desk, r["name"]) for r in rounds])
+
+    @app.get("/coordinator/<round_name>")
+    @login_required(coordinator=True)
+    def round_page(round_name: str) -> Any:
+        store.get_round(round_name)
+        rows = desk.calls(round_name=round_name)
+        testers = store.testers()
+        names = {t["id"]: t["username"] for t in testers}
+        state = request.args.get("state", "")
+        who = request.args.get("tester", "")
+        shown = [
+            r for r in rows
+            if (not state or r["state"].status == state)
+            and (not who or names.get(r["tester_id"], "-") == who or (who == "-" and r["tester_id"] is None))
+        ]  # fmt: skip
+        return _page("round.html", 200, round_name=round_name, summary=progress(desk, round_name),
+                     rows=shown, names=names, testers=[t for t in testers if t["active"]], state=state,
+                     who=who, note=request.args.get("note"))  # fmt: skip
+
+    @app.post("/coordinator/<round_name>/assign")
+    @login_required(coordinator=True)
+    def assign(round_name: str) -> Any:
+        result = assign_round(store, round_name, tz=desk.tz, rebalance=bool(request.form.get("rebalance")),
+                              by=f"tester:{g.tester['id']}")  # fmt: skip
+        note = _("{n} calls shared, {k} kept their tester.", n=result.assigned, k=result.kept)
+        return redirect(url_for("round_page", round_name=round_name, note=note))
+
+    @app.post("/coordinator/<round_name>/reassign")
+    @login_required(coordinator=True)
+    def move(round_name: str) -> Any:
+        ids = request.form.getlist("probe")
+        if not ids:
+            raise UsageError(Msg("no call was chosen"), hint=Msg("tick the calls to move"))
+        n = reassign(store, ids, request.form.get("tester", ""), by=f"tester:{g.tester['id']}")
+        note = _("{n} calls moved.", n=n)
+        return redirect(url_for("round_page", round_name=round_name, note=note))
+
+    @app.get("/coordinator/<round_name>/entries.csv")
+    @login_required(coordinator=True)
+    def export(round_name: str) -> Response:
+        store.get_round(round_name)
+        return Response(entries_csv(desk, round_name), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{round_name}-telefon.csv"'})  # fmt: skip
+
+    return app
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return str(session["csrf"])
+
+
+def _safe_next(target: str) -> str:
+    """Only our own paths: a login link must not send the tester elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""
+
+
+def _page(template: str, status: int, **context: Any) -> Response:
+    html = render_template(f"phone/{template}", tester=getattr(g, "tester", None), **context)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _group_calls(rows: list[dict[str, Any]], now: datetime, settings: Settings) -> list[dict[str, Any]]:
+    """Today's calls and retries due first, then later ones, then those done."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(settings.calendar.timezone)
+    today = now.astimezone(tz).date()
+    due, later, done = [], [], []
+    for r in rows:
+        s = r["state"]
+        when = s.not_before if s.status == "retry" else r["planned_at"]
+        r["when"] = when
+        if s.status == "done":
+            done.append(r)
+        elif when is None or when.astimezone(tz).date() <= today:
+            due.append(r)
+        else:
+            later.append(r)
+    return [
+        {"id": "due", "title": _("To call now"), "rows": due},
+        {"id": "later", "title": _("Later"), "rows": later},
+        {"id": "done", "title": _("Done"), "rows": done},
+    ]
+
+
+def _call_page(
+    desk: PhoneDesk, c: dict[str, Any], *, edit: int | None, form: dict[str, str] | None,
+    problems: list[Any] | None, status: int, message: str | None = None,
+) -> Response:  # fmt: skip
+    scenario, spec = desk.spec(c["scenario_id"])
+    state = c["state"]
+    if edit is not None and edit not in state.attempts:
+        abort(404)
+    if edit is not None:
+        current = state.attempts[edit]
+        values = form or form_from_data(current["data"], desk.tz)
+        attempt, base = edit, current["revision"]
+    else:
+        values = form or {
+            "number_dialled": c["municipality_phone"] or "",
+            "started_at": datetime.now(UTC).astimezone(desk.tz).strftime("%Y-%m-%dT%H:%M"),
+        }
+        attempt, base = state.attempt, 0
+    errors = {
+        p.field: translate(p.message) + (f" ({translate(p.hint)})" if p.hint else "") for p in problems or []
+    }
+    return _page(
+        "call.html", status, call=c, scenario=scenario, spec=spec, state=state, values=values, errors=errors,
+        message=message, attempt=attempt, base=base, nonce=desk.new_nonce(), outcomes=OUTCOMES,
+        grades=QUESTION_GRADES, can_record=edit is not None or state.status != "done",
+        max_attempts=desk.settings.phone.attempts, max_wait_min=format_number(desk.settings.phone.max_wait_s / 60, digits=1).replace(",0", ""),
+        window=(desk.settings.rounds.call_window_start, desk.settings.rounds.call_window_end),
+        history=sorted(c["entries"], key=lambda e: (e["attempt"], e["revision"]), reverse=True),
+    )  # fmt: skip
+
+
+EXPORT_FIELDS = (
+    "probe_id", "kommunenummer", "municipality", "scenario_id", "tester", "attempt", "revision", "outcome",
+    "started_at", "number_dialled", "seconds_to_human", "menu_steps", "transfers", "total_wait_s",
+    "case_officer_reached", "courtesy", "questions", "extra", "notes", "warnings", "reason", "entered_at",
+)  # fmt: skip
+
+
+def entries_csv(desk: PhoneDesk, round_name: str) -> str:
+    """Every revision of every entry of the round, for the coordinator's own checks (never published)."""
+    calls = {c["id"]: c for c in desk.calls(round_name=round_name)}
+    names = {t["id"]: t["username"] for t in desk.store.testers()}
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(EXPORT_FIELDS)
+    for e in desk.store.phone_entries(list(calls)):
+        c, d = calls[e["probe_id"]], e["data"]
+        w.writerow([
+            e["probe_id"], c["kommunenummer"], c["municipality"], c["scenario_id"], names.get(e["tester_id"], ""),
+            e["attempt"], e["revision"], e["outcome"], d.get("started_at"), d.get("number_dialled"),
+            d.get("seconds_to_human"), d.get("menu_steps"), d.get("transfers"), d.get("total_wait_s"),
+            d.get("case_officer_reached"), d.get("courtesy"),
+            " ".join(f"{k}={v}" for k, v in (d.get("questions") or {}).items()),
+            " ".join(f"{k}={v}" for k, v in (d.get("extra") or {}).items() if v is not None),
+            d.get("notes", ""), " | ".join(x.get("text", "") for x in d.get("warnings") or []),
+            e["reason"] or "", e["created_at"].isoformat(),
+        ])  # fmt: skip
+    return out.getvalue()
