@@ -3,7 +3,8 @@
 It starts the local mail system (Dovecot + an SMTP relay) and the simulated nation of municipal websites,
 plans a census round that lies in the past (so simulated replies can carry their real arrival times), sends
 every e-mail probe at its planned time on a simulated clock, lets simulated municipalities answer the way real
-ones do, polls, matches, classifies, times and grades the replies, checks every website on desktop and mobile,
+ones do, polls, matches, classifies, times and grades the replies, lets simulated phone testers record every
+call through the real phone app over HTTP, checks every website on desktop and mobile,
 scores and ranks, builds the report, and compares what the tool measured with the simulation's ground truth.
 Nothing here can reach a real municipality: every address is on 127.0.0.1 or under the reserved `.test` TLD.
 """
@@ -103,6 +104,8 @@ def run_demo(
                 add_municipalities(ms, knrs)
             with _stage(result, "e-mail", echo):
                 result.accuracy += _email(settings, store, bank, ms, project.env, start, weeks, echo)
+            with _stage(result, "phone", echo):
+                result.accuracy += _phone(settings, store, bank, echo)
             with _stage(result, "web", echo):
                 result.accuracy += _web(settings, store, register, bank, knrs, browser, echo)
             with _stage(result, "score and report", echo):
@@ -151,6 +154,15 @@ def _email(settings: Settings, store: Store, bank: QuestionBank, ms: Any, env: d
         echo(f"sent {len(follow.sent)} follow-up questions to municipalities that answered")
     ev = evaluate(store, replies)
     return ["e-mail against the simulation's ground truth:", *("  " + line for line in ev.lines())]
+
+
+def _phone(settings: Settings, store: Store, bank: QuestionBank, echo: Echo) -> list[str]:
+    from kommunetest.sandbox.phone_testers import evaluate_phone, rehearse_phone
+
+    rehearsal = rehearse_phone(settings, store, bank, DEMO_ROUND, seed=settings.rounds.seed, echo=echo)
+    lines = evaluate_phone(store, DEMO_ROUND, rehearsal)
+    echo(lines[0])
+    return ["phone app against what the simulated testers entered:", *("  " + line for line in lines[1:])]
 
 
 def _web(settings: Settings, store: Store, register: Register, bank: QuestionBank, knrs: list[str],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,15 @@ def test_quick_rehearsal_runs_every_stage_and_builds_the_report(tmp_path: Path, 
     for needle in ("3 municipalities", "sent 9 e-mail probes", "web check demo: 3 sites", "item-grade accuracy",
                    "classification accuracy", "response time error"):  # fmt: skip
         assert needle in r.stdout, (needle, r.stdout)
+    # Simulated testers typed every call into the real phone app, and it stored what they entered.
+    assert re.search(
+        r"phone: \d+ call entries for 6 calls typed into the app by 6 simulated testers", r.stdout
+    )
+    assert "phone: stored as entered for 6 of 6 calls" in r.stdout, r.stdout
+    assert "87 of 87 probes observed" in r.stdout
     records = json.loads((report / "data" / "results.json").read_text(encoding="utf-8"))
     assert sorted(rec["kommunenummer"] for rec in records) == ["0301", "3428", "5601"]
+    assert all(rec.get("phone") is not None for rec in records), records[0]
     assert all(rec["total"] is not None for rec in records)
     assert (report / "index.html").is_file() and (out / "kommunetest.db").is_file()
     assert f"report: {report / 'index.html'}" in r.stdout

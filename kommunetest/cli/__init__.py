@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "round",
     "web",
     "email",
+    "phone",
     "run",
     "score",
     "report",

@@ -9,9 +9,7 @@ Nothing here logs a tester's name or password.
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -24,6 +22,7 @@ from kommunetest.channels.phone.accounts import authenticate
 from kommunetest.channels.phone.assign import assign_round, progress, reassign
 from kommunetest.channels.phone.calls import PhoneDesk
 from kommunetest.channels.phone.entry import OUTCOMES, QUESTION_GRADES, form_from_data
+from kommunetest.channels.phone.export import entries_csv
 from kommunetest.errors import (
     AccessDenied,
     ConflictError,
@@ -310,32 +309,3 @@ def _call_page(
         window=(desk.settings.rounds.call_window_start, desk.settings.rounds.call_window_end),
         history=sorted(c["entries"], key=lambda e: (e["attempt"], e["revision"]), reverse=True),
     )  # fmt: skip
-
-
-EXPORT_FIELDS = (
-    "probe_id", "kommunenummer", "municipality", "scenario_id", "tester", "attempt", "revision", "outcome",
-    "started_at", "number_dialled", "seconds_to_human", "menu_steps", "transfers", "total_wait_s",
-    "case_officer_reached", "courtesy", "questions", "extra", "notes", "warnings", "reason", "entered_at",
-)  # fmt: skip
-
-
-def entries_csv(desk: PhoneDesk, round_name: str) -> str:
-    """Every revision of every entry of the round, for the coordinator's own checks (never published)."""
-    calls = {c["id"]: c for c in desk.calls(round_name=round_name)}
-    names = {t["id"]: t["username"] for t in desk.store.testers()}
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(EXPORT_FIELDS)
-    for e in desk.store.phone_entries(list(calls)):
-        c, d = calls[e["probe_id"]], e["data"]
-        w.writerow([
-            e["probe_id"], c["kommunenummer"], c["municipality"], c["scenario_id"], names.get(e["tester_id"], ""),
-            e["attempt"], e["revision"], e["outcome"], d.get("started_at"), d.get("number_dialled"),
-            d.get("seconds_to_human"), d.get("menu_steps"), d.get("transfers"), d.get("total_wait_s"),
-            d.get("case_officer_reached"), d.get("courtesy"),
-            " ".join(f"{k}={v}" for k, v in (d.get("questions") or {}).items()),
-            " ".join(f"{k}={v}" for k, v in (d.get("extra") or {}).items() if v is not None),
-            d.get("notes", ""), " | ".join(x.get("text", "") for x in d.get("warnings") or []),
-            e["reason"] or "", e["created_at"].isoformat(),
-        ])  # fmt: skip
-    return out.getvalue()
