@@ -90,6 +90,7 @@ class PhoneRehearsal:
     seconds: float
     truth: dict[str, SimulatedCall]
     problems: list[str] = field(default_factory=list)
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # seconds per request, by action
 
 
 def _hidden(html: LexborHTMLParser, name: str) -> str:
@@ -108,6 +109,7 @@ class _Tester:
         self.entries = 0
         self.truth: dict[str, SimulatedCall] = {}
         self.problems: list[str] = []
+        self.latencies: dict[str, list[float]] = {"list": [], "open": [], "save": []}
 
     def run(self) -> _Tester:
         with self.client:
@@ -117,7 +119,7 @@ class _Tester:
             if r.status_code != 302:
                 self.problems.append(f"{self.username} could not log in ({r.status_code})")
                 return self
-            listing = LexborHTMLParser(self.client.get("/").text)
+            listing = LexborHTMLParser(self._timed("list", "GET", "/").text)
             for link in listing.css("li.call a"):
                 href = link.attributes.get("href") or ""
                 try:
@@ -128,7 +130,7 @@ class _Tester:
 
     def _call(self, href: str) -> None:
         probe_id = href.removeprefix("/call/")
-        page = LexborHTMLParser(self.client.get(href).text)
+        page = LexborHTMLParser(self._timed("open", "GET", href).text)
         questions = sorted({n.attributes["name"][2:] for n in page.css('input[type=radio][name^="q_"]')})
         knr = probe_id.split(":")[-2]
         truth = simulate_call(probe_id, questions, self.seed, knr)
@@ -136,15 +138,21 @@ class _Tester:
         when = self._first_time(probe_id, page)
         for attempt, outcome in enumerate(truth.outcomes, start=1):
             if attempt > 1:
-                page = LexborHTMLParser(self.client.get(href).text)
+                page = LexborHTMLParser(self._timed("open", "GET", href).text)
                 day = self.calendars.for_municipality(knr).next_working_day(when.date())
                 when = datetime.combine(day, when.time(), tzinfo=self.tz)
             form = self._form(page, truth, outcome, when, knr)
-            r = self.client.post(href, data=form)
+            r = self._timed("save", "POST", href, data=form)
             if r.status_code != 302:
                 self.problems.append(f"{probe_id} attempt {attempt}: the app answered {r.status_code}")
                 return
             self.entries += 1
+
+    def _timed(self, action: str, method: str, url: str, **kw: Any) -> httpx.Response:
+        t0 = time.perf_counter()
+        r = self.client.request(method, url, **kw)
+        self.latencies[action].append(time.perf_counter() - t0)
+        return r
 
     def _first_time(self, probe_id: str, page: LexborHTMLParser) -> datetime:
         """The planned time of the call, as the list shows it; else 10:00 on a working day."""
@@ -195,7 +203,8 @@ def rehearse_phone(
     elapsed = time.perf_counter() - t0
     truth = {k: v for p in done for k, v in p.truth.items()}
     result = PhoneRehearsal(testers, len(truth), sum(p.entries for p in done), elapsed, truth,
-                            [x for p in done for x in p.problems])  # fmt: skip
+                            [x for p in done for x in p.problems],
+                            {k: [x for p in done for x in p.latencies[k]] for k in ("list", "open", "save")})  # fmt: skip
     return result
 
 

@@ -66,7 +66,8 @@ def require_tester(store: Store, username: str) -> dict[str, Any]:
     row = store.tester(username=username.strip().lower())
     if row is None:
         raise NotFoundError(
-            f"no tester named {username!r}", hint="`kommunetest phone tester list` shows the accounts"
+            Msg("no tester named {name}", name=username),
+            hint="`kommunetest phone tester list` shows the accounts",
         )
     return row
 

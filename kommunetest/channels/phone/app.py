@@ -33,7 +33,7 @@ from kommunetest.errors import (
 )
 from kommunetest.i18n import Msg, format_datetime, format_number, ngettext, translate
 from kommunetest.i18n import gettext as _
-from kommunetest.scenarios import QuestionBank
+from kommunetest.scenarios import PhoneSpec, QuestionBank
 from kommunetest.settings import Settings
 from kommunetest.store import Store
 
@@ -217,7 +217,12 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
     def assign(round_name: str) -> Any:
         result = assign_round(store, round_name, tz=desk.tz, rebalance=bool(request.form.get("rebalance")),
                               by=f"tester:{g.tester['id']}")  # fmt: skip
-        note = _("{n} calls shared, {k} kept their tester.", n=result.assigned, k=result.kept)
+        note = ngettext(
+            "{n} call shared, {k} kept their tester.",
+            "{n} calls shared, {k} kept their tester.",
+            result.assigned,
+            k=result.kept,
+        )
         return redirect(url_for("round_page", round_name=round_name, note=note))
 
     @app.post("/coordinator/<round_name>/reassign")
@@ -227,7 +232,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
         if not ids:
             raise UsageError(Msg("no call was chosen"), hint=Msg("tick the calls to move"))
         n = reassign(store, ids, request.form.get("tester", ""), by=f"tester:{g.tester['id']}")
-        note = _("{n} calls moved.", n=n)
+        note = ngettext("{n} call moved.", "{n} calls moved.", n)
         return redirect(url_for("round_page", round_name=round_name, note=note))
 
     @app.get("/coordinator/<round_name>/entries.csv")
@@ -308,4 +313,19 @@ def _call_page(
         max_attempts=desk.settings.phone.attempts, max_wait_min=format_number(desk.settings.phone.max_wait_s / 60, digits=1).replace(",0", ""),
         window=(desk.settings.rounds.call_window_start, desk.settings.rounds.call_window_end),
         history=sorted(c["entries"], key=lambda e: (e["attempt"], e["revision"]), reverse=True),
+        labels=field_labels(spec),
     )  # fmt: skip
+
+
+def field_labels(spec: PhoneSpec) -> dict[str, str]:
+    """What each form field is called on the page, for the list of fields that need a fix."""
+    labels = {
+        "outcome": _("How did the call go?"), "started_at": _("Call began"), "number_dialled": _("Number called"),
+        "seconds_to_human": _("Seconds until a person answered"), "total_wait_s": _("Total waiting time"),
+        "menu_steps": _("Choices in the phone menu"), "transfers": _("Times transferred"),
+        "case_officer_reached": _("Reached a case officer or specialist"), "courtesy": _("Courtesy"),
+        "notes": _("Notes"), "reason": _("Why is the entry changed?"),
+    }  # fmt: skip
+    labels |= {f"q_{q.id}": _("Answer to question {n}", n=i) for i, q in enumerate(spec.questions, start=1)}
+    labels |= {f"x_{f.id}": f.label for f in spec.log}
+    return labels

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from kommunetest.channels.phone.accounts import require_tester
 from kommunetest.channels.phone.calls import PhoneDesk
 from kommunetest.errors import NotFoundError, UsageError
+from kommunetest.i18n import Msg
 from kommunetest.store import Store
 
 
@@ -41,7 +42,9 @@ def assign_round(
         )
     calls = store.phone_calls(round_name=round_name)
     if not calls:
-        raise NotFoundError(f"round {round_name!r} has no phone probes", hint="plan it with phone scenarios")
+        raise NotFoundError(
+            Msg("round {name} has no phone probes", name=round_name), hint="plan it with phone scenarios"
+        )
     started = set(store.phone_entry_counts(round_name))
     ids = {p["id"] for p in people}
     # A call that has begun stays with whoever began it, even when rebalancing.
@@ -70,7 +73,9 @@ def assign_round(
 def reassign(store: Store, probe_ids: Sequence[str], username: str, *, by: str) -> int:
     tester = require_tester(store, username)
     if not tester["active"]:
-        raise UsageError(f"tester {username!r} is switched off", hint="switch the account on first")
+        raise UsageError(
+            Msg("tester {name} is switched off", name=username), hint="switch the account on first"
+        )
     for pid in probe_ids:
         store.get_probe(pid)
     return store.assign_calls([(p, tester["id"]) for p in probe_ids], by=by, replace=True)

@@ -117,7 +117,7 @@ class PhoneDesk:
             s = None
         if s is None or s.phone is None:
             raise NotFoundError(
-                f"the question bank has no phone script {scenario_id!r}",
+                Msg("the question bank has no phone script {id}", id=scenario_id),
                 hint="the round was planned with a scenario that has since been removed from scenarios/",
             )
         return s, s.phone
