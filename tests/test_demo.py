@@ -47,4 +47,7 @@ def test_quick_rehearsal_runs_every_stage_and_builds_the_report(tmp_path: Path, 
     assert all(rec.get("phone") is not None for rec in records), records[0]
     assert all(rec["total"] is not None for rec in records)
     assert (report / "index.html").is_file() and (out / "kommunetest.db").is_file()
+    # Each municipality page shows its calls with the grade of every question, and no tester's name.
+    page = (report / "kommune" / "0301.html").read_text(encoding="utf-8")
+    assert page.count('class="call-questions"') == 2 and "testperson" not in page.lower()
     assert f"report: {report / 'index.html'}" in r.stdout

@@ -229,7 +229,7 @@ class MunicipalityView:
             elif p["channel"] == "web":
                 out["web"].append({**base, **self._web(obs, ev, redactor)})
             elif p["channel"] == "phone":
-                out["phone"].append({**base, **self._phone(obs)})
+                out["phone"].append({**base, **self._phone(p, obs)})
         return out
 
     def _base(
@@ -366,11 +366,15 @@ class MunicipalityView:
             })  # fmt: skip
         return {"sides": sides}
 
-    def _phone(self, obs: list[dict[str, Any]]) -> dict[str, Any]:
+    def _phone(self, p: dict[str, Any], obs: list[dict[str, Any]]) -> dict[str, Any]:
         o = next((x for x in obs if x["kind"] == "phone_call"), None)
         if o is None:
             return {"call": None}
         v = o["value"] or {}
+        s = self.data.scenario(p["scenario_id"])
+        texts = {q.id: q.text for q in s.phone.questions} if s is not None and s.phone is not None else {}
+        graded = v.get("questions") if isinstance(v.get("questions"), dict) else {}
+        questions = [{"text": texts.get(qid, qid), "grade": quality_label(g)} for qid, g in graded.items()]
         courtesy = v.get("courtesy")
         return {
             "call": {
@@ -385,6 +389,7 @@ class MunicipalityView:
                 "answered_within_15s": v.get("answered_within_15s"),
                 "officer_within_60s": v.get("officer_within_60s"),
                 "quality": quality_label(o["grade"]),
+                "questions": questions,
             }
         }
 

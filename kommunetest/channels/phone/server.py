@@ -4,6 +4,7 @@ the tests and the benchmark (the same WSGI server, waitress, either way)."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from kommunetest.store import Store
 
 def _server(settings: Settings, store: Store, bank: QuestionBank, host: str, port: int) -> Any:
     app = create_app(settings, store, bank)
+    # "Task queue depth is N" on every busy moment says nothing a coordinator can act on.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         # Waitress logs nothing per request; its own messages name no tester.
         return create_server(app, host=host, port=port, threads=8, ident="kommunetest")
