@@ -88,6 +88,8 @@ def authenticate(
             "this account is locked after too many failed logins",
             hint=Msg("try again in {n} minutes, or ask a coordinator to set a new password", n=minutes),
         )
+    if row["locked_until"] is not None:  # the lock has run out: a fresh run of failures is needed again
+        store.update_tester(row["id"], failed_logins=0, locked_until=None)
     if not check_password_hash(row["password_hash"], password):
         store.count_login_failure(
             row["id"],

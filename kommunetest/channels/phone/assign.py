@@ -77,7 +77,8 @@ def reassign(store: Store, probe_ids: Sequence[str], username: str, *, by: str) 
             Msg("tester {name} is switched off", name=username), hint="switch the account on first"
         )
     for pid in probe_ids:
-        store.get_probe(pid)
+        if store.get_probe(pid)["channel"] != "phone":
+            raise UsageError(Msg("{id} is not a phone call", id=pid), hint="choose phone probes only")
     return store.assign_calls([(p, tester["id"]) for p in probe_ids], by=by, replace=True)
 
 

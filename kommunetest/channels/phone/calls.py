@@ -17,8 +17,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kommunetest.calendar import Calendars
-from kommunetest.channels.phone.entry import CallEntry, call_grade, parse_form
-from kommunetest.errors import AccessDenied, ConflictError, NotFoundError, UsageError
+from kommunetest.channels.phone.entry import FORM, CallEntry, call_grade, parse_form
+from kommunetest.errors import (
+    AccessDenied,
+    ConflictError,
+    NotFoundError,
+    Problem,
+    UsageError,
+    ValidationError,
+)
 from kommunetest.i18n import Msg
 from kommunetest.scenarios import PhoneSpec, QuestionBank, Scenario
 from kommunetest.settings import Settings
@@ -181,13 +188,7 @@ class PhoneDesk:
         entry = parse_form(form, spec, self.tz, max_wait_s=self.settings.phone.max_wait_s, now=now)
         self._check_attempt(state, attempt, base_revision, entry)
         self._flag_window(entry, call["kommunenummer"])
-        if base_revision == 0 and state.not_before is not None and entry.started_at < state.not_before:
-            entry.warnings.append(
-                Msg("retried {m} minutes after the last attempt; the method waits at least {n}",
-                    m=max(0, round((entry.started_at - state.not_before).total_seconds() / 60
-                                   + self.settings.phone.retry_after_minutes)),
-                    n=self.settings.phone.retry_after_minutes)
-            )  # fmt: skip
+        self._check_retry_time(state, attempt, entry)
         edit = base_revision > 0
         if edit and not reason.strip():
             raise UsageError("say why the entry is changed", hint="fill in the reason field")
@@ -203,6 +204,11 @@ class PhoneDesk:
                 "nonce": nonce,
             }
         )
+        if not added and (row["probe_id"], row["attempt"]) != (probe_id, attempt):
+            raise UsageError(
+                Msg("this form was already sent for another call"),
+                hint="open the call again and enter it anew; nothing was saved",
+            )
         new_state = self._state(self.store.phone_entries([probe_id]))
         if added:
             self._evidence(row)
@@ -240,6 +246,25 @@ class PhoneDesk:
                 ),
                 hint="change the later attempt instead, or ask a coordinator",
             )
+
+    def _check_retry_time(self, state: CallState, attempt: int, entry: CallEntry) -> None:
+        """A retry begins after the attempt before it, and (the method says) not too soon after it."""
+        prev = state.attempts.get(attempt - 1)
+        if prev is None:
+            return
+        before = datetime.fromisoformat(prev["data"]["started_at"])
+        if entry.started_at <= before:
+            raise ValidationError(
+                [Problem(FORM, Msg("begins before attempt {n} did", n=attempt - 1), field="started_at",
+                         hint=Msg("give the time this call began"))],
+                summary=Msg("{n} field(s) of the call need a fix", n=1),
+            )  # fmt: skip
+        if entry.started_at < before + self.retry_after:
+            entry.warnings.append(
+                Msg("retried {m} minutes after the last attempt; the method waits at least {n}",
+                    m=int((entry.started_at - before).total_seconds() // 60),
+                    n=self.settings.phone.retry_after_minutes)
+            )  # fmt: skip
 
     def _flag_window(self, entry: CallEntry, kommunenummer: str) -> None:
         rs = self.settings.rounds

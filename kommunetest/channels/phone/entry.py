@@ -20,7 +20,8 @@ from kommunetest.scenarios import LogField, PhoneSpec
 
 OUTCOMES = ("reached", "no_answer", "queue_too_long", "closed")
 QUESTION_GRADES = ("correct", "partial", "relevant", "none")
-REACHED_ONLY = ("seconds_to_human", "menu_steps", "transfers", "case_officer_reached", "courtesy")
+# Menu steps and transfers can happen before a queue or a closed line, so any outcome may have them.
+REACHED_ONLY = ("seconds_to_human", "case_officer_reached", "courtesy")
 FORM = "call form"
 _DIGITS = re.compile(r"[\s().-]")
 
@@ -80,7 +81,8 @@ def form_from_data(data: Mapping[str, Any], tz: ZoneInfo) -> dict[str, str]:
         if k in ("questions", "extra", "warnings") or v is None:
             continue
         if k == "started_at":
-            out[k] = datetime.fromisoformat(v).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+            local = datetime.fromisoformat(v).astimezone(tz)
+            out[k] = local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
         elif isinstance(v, bool):
             out[k] = "yes" if v else "no"
         else:
@@ -202,14 +204,11 @@ def parse_form(
         _check_reached(r, entry, spec, max_wait_s)
     elif outcome is not None:
         given = [n for n in REACHED_ONLY if r.text(n)] + [f"q_{q}" for q in entry.questions]
+        given += [f"x_{f.id}" for f in spec.log if r.text(f"x_{f.id}")]
         for name in given:
             r.fail(name, Msg("belongs to a call where someone answered"),
                    Msg("clear it, or say that someone answered"))  # fmt: skip
-        if (
-            outcome == "queue_too_long"
-            and entry.total_wait_s is not None
-            and entry.total_wait_s <= max_wait_s
-        ):
+        if outcome == "queue_too_long" and entry.total_wait_s is not None and entry.total_wait_s < max_wait_s:
             entry.warnings.append(
                 Msg("hung up after {s} s, before the {limit} s limit", s=entry.total_wait_s, limit=max_wait_s)
             )
