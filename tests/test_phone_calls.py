@@ -279,6 +279,18 @@ def test_no_answer_waits_for_the_retry_and_a_second_miss_scores_zero(world: Worl
     assert len(w.entries(w.garasje)) == 2 and len(w.forms(w.garasje)) == 2
 
 
+def test_a_retry_cannot_begin_before_the_attempt_it_follows(world: World) -> None:
+    w = world
+    day = day_of(w, w.garasje)
+    record(w, w.garasje, unreached_form(at(day, "11:00")))
+    for when in ("10:30", "11:00"):
+        with pytest.raises(ValidationError) as info:
+            record(w, w.garasje, unreached_form(at(day, when)), attempt=2)
+        assert [p.field for p in info.value.problems] == ["started_at"]
+        assert "before attempt 1" in info.value.problems[0].message
+    assert len(w.entries(w.garasje)) == 1
+
+
 def test_a_reached_retry_scores_like_a_reached_first_call(world: World) -> None:
     w = world
     day = day_of(w, w.sfo)
