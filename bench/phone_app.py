@@ -70,7 +70,10 @@ def main() -> None:
     if args.postgres:
         from kommunetest.sandbox.postgres import PostgresServer
 
-        with tempfile.TemporaryDirectory(prefix="kt-bench-pg-") as tmp, PostgresServer(Path(tmp) / "pg") as pg:
+        with (
+            tempfile.TemporaryDirectory(prefix="kt-bench-pg-") as tmp,
+            PostgresServer(Path(tmp) / "pg") as pg,
+        ):
             for n in args.testers:
                 run(n, pg.url, Path(tmp) / f"results-{n}")
 

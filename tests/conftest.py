@@ -163,3 +163,119 @@ def synthetic_report(tmp_path_factory: pytest.TempPathFactory) -> SyntheticRepor
     result = run_cli("--project", str(project), "report", "build", "--round", "syn", "--out", str(out))
     assert result.exit_code == 0, result.output
     return SyntheticReport(project, out, "syn", syn.planted, result.output)
+
+
+# --- the phone app: the real server (`running_app`) on loopback over a SQLite file, for the session ---------
+
+
+PHONE_PASSWORD = "et-langt-testpassord"
+PHONE_LOCK_AFTER = 3  # not the default (5), so the tests show that the setting is what counts
+_phone_ids = itertools.count(1)
+
+
+@dataclass
+class PhoneApp:
+    """The running phone app and what it runs on, with helpers that give each test accounts and a round of
+    its own (tests share the server, so they must not share testers or rounds)."""
+
+    url: str
+    settings: object
+    store: object
+    bank: object
+    register: object
+
+    def tester(self, role: str = "tester", password: str = PHONE_PASSWORD, *, scrypt: bool = False) -> str:
+        """A new account with a unique name; returns the name. Tests about logging in pass `scrypt=True`
+        (`create_tester`, as in production); the others store a cheaper but real Werkzeug hash, which the app
+        checks the same way, because scrypt costs 0.1–0.2 s a login."""
+        from werkzeug.security import generate_password_hash
+
+        from kommunetest.channels.phone.accounts import create_tester
+
+        name = f"{role[:5]}-{next(_phone_ids)}"
+        if scrypt:
+            display = f"Navn {name}"
+            create_tester(self.store, name, password, self.settings.phone, display_name=display, role=role)
+        else:
+            pw_hash = generate_password_hash(password, "pbkdf2:sha256:1000")
+            self.store.add_tester(name, f"Navn {name}", role, pw_hash)
+        return name
+
+    def round(self, *, numbers: str = "0301,4601", scenario: str = "telefon-byggesak-garasje",
+              testers: tuple[str, ...] = ()) -> tuple[str, list[str]]:  # fmt: skip
+        """A new round of one phone script over `numbers`; returns its name and its calls in planned order,
+        shared among `testers` when given (else unassigned)."""
+        from datetime import date, timedelta
+        from zoneinfo import ZoneInfo
+
+        from kommunetest.channels.phone.assign import assign_round
+        from kommunetest.rounds import Sample, plan_round, save_plan
+
+        name = f"r{next(_phone_ids)}"
+        start, sample = date.today() - timedelta(days=14), Sample.parse(numbers)
+        plan = plan_round(name, self.register, self.bank, self.settings, start=start, weeks=4, sample=sample,
+                          scenario_ids=[scenario])  # fmt: skip
+        save_plan(self.store, name, plan, start=start, weeks=4, seed=1, sample=sample, settings=self.settings)
+        if testers:
+            tz = ZoneInfo(self.settings.calendar.timezone)
+            assign_round(self.store, name, usernames=testers, tz=tz)
+        return name, [c["id"] for c in self.store.phone_calls(round_name=name)]
+
+    def tester_id(self, username: str) -> int:
+        row = self.store.tester(username=username)
+        assert row is not None, username
+        return int(row["id"])
+
+    def entries(self, probe_id: str) -> list[dict]:
+        return self.store.phone_entries([probe_id])
+
+    def observation(self, round_name: str, probe_id: str) -> dict | None:
+        rows = self.store.observations(round_name, kind="phone_call", probe_ids=[probe_id])
+        return rows[0] if rows else None
+
+    def assigned(self, round_name: str) -> dict[str, int | None]:
+        return {c["id"]: c["tester_id"] for c in self.store.phone_calls(round_name=round_name)}
+
+
+@pytest.fixture(scope="session")
+def phone_app(tmp_path_factory: pytest.TempPathFactory):
+    """One phone app for the session: this repository's register and scenarios, a fresh SQLite store, and
+    `phone.lock_after_failures` = PHONE_LOCK_AFTER. Clients must be closed (see `phone_clients`): an open
+    keep-alive connection holds the server's shutdown for 10 s."""
+    from kommunetest.channels.phone.server import running_app
+    from kommunetest.register import load_register, register_path
+    from kommunetest.scenarios import load_scenarios, scenarios_pattern
+    from kommunetest.settings import load_settings
+    from kommunetest.store import Store
+
+    env = {
+        "KOMMUNETEST_PROJECT_RESULTS_DIR": str(tmp_path_factory.mktemp("phone-results")),
+        "KOMMUNETEST_PHONE_LOCK_AFTER_FAILURES": str(PHONE_LOCK_AFTER),
+    }
+    settings = load_settings(REPO, env=env)
+    store = Store.open(settings)
+    bank = load_scenarios(*scenarios_pattern(settings))
+    register = load_register(register_path(settings))
+    try:
+        with running_app(settings, store, bank) as url:
+            yield PhoneApp(url, settings, store, bank, register)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def phone_clients(phone_app: PhoneApp):
+    """`new()` gives a fresh httpx client (its own cookie jar, no redirects followed) on the phone app; all
+    are closed after the test."""
+    import httpx
+
+    clients: list[httpx.Client] = []
+
+    def new() -> httpx.Client:
+        c = httpx.Client(base_url=phone_app.url, follow_redirects=False, timeout=20)
+        clients.append(c)
+        return c
+
+    yield new
+    for c in clients:
+        c.close()

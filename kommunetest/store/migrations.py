@@ -347,6 +347,7 @@ def _m006_phone(conn: Connection) -> None:
         Column("locked_until", DateTime(timezone=True)),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("last_login_at", DateTime(timezone=True)),
+        Column("session_epoch", Integer, nullable=False),
         UniqueConstraint("username", name="uq_tester_username"),
     )
     Table(

@@ -33,6 +33,7 @@ class PhoneMixin(StoreBase):
             "locked_until": None,
             "created_at": datetime.now(UTC),
             "last_login_at": None,
+            "session_epoch": 0,
         }
         with self.begin() as conn:
             if not self.insert_ignore(conn, t.testers, [row], ["username"]):
@@ -70,6 +71,12 @@ class PhoneMixin(StoreBase):
             n = conn.execute(update(t.testers).where(t.testers.c.id == tester_id).values(**values)).rowcount
         if not n:
             raise NotFoundError(f"no tester with id {tester_id}")
+
+    def end_sessions(self, tester_id: int) -> None:
+        """Every session cookie of the account stops working (logout, switch-off, new password)."""
+        tt = t.testers
+        with self.begin() as conn:
+            conn.execute(update(tt).where(tt.c.id == tester_id).values(session_epoch=tt.c.session_epoch + 1))
 
     def count_login_failure(self, tester_id: int, *, lock_after: int, locked_until: datetime) -> int:
         """One more failed login; the account locks when `lock_after` is reached. Returns the new count."""

@@ -364,6 +364,7 @@ testers = Table(
     Column("locked_until", UtcDateTime()),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("last_login_at", UtcDateTime()),
+    Column("session_epoch", Integer, nullable=False),  # raised to end every session of the account
     UniqueConstraint("username", name="uq_tester_username"),
 )
 

@@ -56,10 +56,14 @@ def set_password(store: Store, username: str, password: str, settings: PhoneSett
     store.update_tester(
         row["id"], password_hash=hash_password(password, settings), failed_logins=0, locked_until=None
     )
+    store.end_sessions(row["id"])
 
 
 def set_active(store: Store, username: str, active: bool) -> None:
-    store.update_tester(require_tester(store, username)["id"], active=active)
+    row = require_tester(store, username)
+    store.update_tester(row["id"], active=active)
+    if not active:
+        store.end_sessions(row["id"])
 
 
 def require_tester(store: Store, username: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
@@ -70,8 +71,9 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
         tid = session.get("tester_id")
         if tid is not None:
             row = store.tester(tester_id=tid)
-            # A new password or a switched-off account ends every session of that account.
-            if row and row["active"] and session.get("pw") == row["password_hash"][-16:]:
+            # Logging out, a new password or switching the account off ends every session of the account
+            # (sessions are signed cookies: the epoch in the database is what can take them back).
+            if row and row["active"] and session.get("epoch") == row["session_epoch"]:
                 g.tester = row
             else:
                 session.clear()
@@ -138,13 +140,13 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
             return _page("login.html", 401, error=text, username=username, next=target)
         session.clear()
         session.permanent = True
-        session.update(
-            tester_id=tester["id"], pw=tester["password_hash"][-16:], csrf=secrets.token_urlsafe(24)
-        )
+        session.update(tester_id=tester["id"], epoch=tester["session_epoch"], csrf=secrets.token_urlsafe(24))
         return redirect(target or url_for("calls"))
 
     @app.post("/logout")
     def logout() -> Any:
+        if g.tester is not None:
+            store.end_sessions(g.tester["id"])
         session.clear()
         return redirect(url_for("login"))
 
@@ -252,8 +254,14 @@ def _csrf_token() -> str:
 
 
 def _safe_next(target: str) -> str:
-    """Only our own paths: a login link must not send the tester elsewhere."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""
+    r"""Only our own paths: a login link must not send the tester elsewhere. Browsers drop tabs and newlines
+    from a Location (`/\t/evil.example` is `//evil.example`) and read `\\` as `/`, so any of them refuses."""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return ""
+    return target
 
 
 def _page(template: str, status: int, **context: Any) -> Response:
