@@ -70,13 +70,9 @@ def main() -> None:
     if args.postgres:
         from kommunetest.sandbox.postgres import PostgresServer
 
-        with (
-            tempfile.TemporaryDirectory(prefix="kt-bench-pg-") as tmp,
-            PostgresServer(Path(tmp) / "pg") as pg,
-        ):
+        with tempfile.TemporaryDirectory(prefix="kt-bench-pg-") as tmp, PostgresServer() as pg:
             for n in args.testers:
-                run(n, pg.url, Path(tmp) / f"results-{n}")
-
+                run(n, pg.create_database(f"bench_phone_{n}"), Path(tmp) / f"results-{n}")
 
 if __name__ == "__main__":
     main()
