@@ -86,6 +86,19 @@ def spread(counts: Counter[int], ids: list[int]) -> int:
 # --------------------------------------------------------------------------------------------- sharing
 
 
+def test_coordinators_get_calls_only_when_named_or_when_there_is_no_tester(
+    sqlite: Store, inputs: Inputs
+) -> None:
+    n = make_round(sqlite, inputs)
+    boss = sqlite.add_tester("sjef", "Sjef", "coordinator", HASH)
+    assert assign_round(sqlite, "r1", tz=TZ).per_tester == {"sjef": n}  # nobody else: the coordinator calls
+    add_testers(sqlite, "anne", "bjorn")
+    result = assign_round(sqlite, "r1", tz=TZ, rebalance=True)
+    assert set(result.per_tester) == {"anne", "bjorn"} and boss["id"] not in set(owners(sqlite).values())
+    named = assign_round(sqlite, "r1", tz=TZ, usernames=["sjef", "anne"], rebalance=True)
+    assert set(named.per_tester) == {"sjef", "anne"}
+
+
 def test_calls_are_shared_evenly_each_day_among_active_testers(sqlite: Store, inputs: Inputs) -> None:
     n = make_round(sqlite, inputs)
     t = add_testers(sqlite, "anne", "bjorn", "cecilie", "dag")

@@ -31,9 +31,12 @@ def assign_round(
     store: Store, round_name: str, *, usernames: Sequence[str] = (), tz: ZoneInfo, rebalance: bool = False,
     by: str = "cli",
 ) -> Assignment:  # fmt: skip
-    """Share the round's phone probes among testers (all active testers when none are named)."""
+    """Share the round's phone probes among testers (every active tester when none are named)."""
     store.get_round(round_name)
-    people = [require_tester(store, u) for u in usernames] if usernames else store.testers(active_only=True)
+    if usernames:
+        people = [require_tester(store, u) for u in usernames]
+    else:  # testers make the calls; coordinators only when there is nobody else (or when named)
+        people = store.testers(active_only=True, role="tester") or store.testers(active_only=True)
     people = [p for p in people if p["active"]]
     if not people:
         raise UsageError(

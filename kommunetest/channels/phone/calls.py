@@ -137,7 +137,14 @@ class PhoneDesk:
             entries.setdefault(e["probe_id"], []).append(e)
         for r in rows:
             r["state"] = self._state(entries.get(r["id"], []))
+            r["title"] = self._title(r["scenario_id"])
         return rows
+
+    def _title(self, scenario_id: str) -> str:
+        try:
+            return self.bank.get(scenario_id).title
+        except NotFoundError:
+            return scenario_id
 
     def call(self, probe_id: str, tester: dict[str, Any]) -> dict[str, Any]:
         """One call with its state and every revision; a tester sees only the calls given to them."""
