@@ -74,5 +74,6 @@ def main() -> None:
             for n in args.testers:
                 run(n, pg.create_database(f"bench_phone_{n}"), Path(tmp) / f"results-{n}")
 
+
 if __name__ == "__main__":
     main()
