@@ -142,3 +142,14 @@ def test_serving_beyond_loopback_without_https_warns() -> None:
                                     "KOMMUNETEST_PHONE_PUBLIC_URL": "https://telefon.example.test"})  # fmt: skip
     assert exposure_warnings(safe, "0.0.0.0") == []
     assert "SECRET_KEY" in exposure_warnings(load_settings(REPO, env={}), "127.0.0.1")[0]
+
+
+def test_a_short_secret_key_is_refused_with_the_fix(planned: Path) -> None:
+    from kommunetest.cli import main
+
+    runner = CliRunner(env={"KOMMUNETEST_PHONE_SECRET_KEY": "kort"})
+    with runner.isolation() as streams:
+        with pytest.raises(SystemExit) as info:
+            main(["--project", str(planned), "phone", "serve", "--port", "0"])
+        err = streams[1].getvalue().decode()
+    assert info.value.code == 3 and "too short to sign sessions" in err and "32 or more" in err

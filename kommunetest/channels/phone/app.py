@@ -26,6 +26,7 @@ from kommunetest.channels.phone.entry import OUTCOMES, QUESTION_GRADES, form_fro
 from kommunetest.channels.phone.export import entries_csv
 from kommunetest.errors import (
     AccessDenied,
+    ConfigError,
     ConflictError,
     KommunetestError,
     NotFoundError,
@@ -51,6 +52,12 @@ CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action '
 def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
     app = Flask(__name__)
     ps = settings.phone
+    if ps.secret_key is not None and len(ps.secret_key) < 32:
+        raise ConfigError(
+            f"KOMMUNETEST_PHONE_SECRET_KEY is {len(ps.secret_key)} characters long: too short to sign sessions",
+            hint="use 32 or more random characters, e.g. from `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`",
+        )
     app.config.update(
         SECRET_KEY=ps.secret_key or secrets.token_hex(32),
         SESSION_COOKIE_NAME="kommunetest_phone",
