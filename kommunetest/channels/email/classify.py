@@ -29,6 +29,7 @@ from kommunetest.channels.email.parse import ParsedMail
 from kommunetest.channels.email.rules import (
     ANSWER,
     AUTOMATED,
+    DISPATCH,
     FILLER,
     INTERIM,
     NDR_TEXT,
@@ -76,8 +77,30 @@ _FACT = re.compile(
     r"juni|juli|august|september|oktober|november|desember|ja|nei)\b",
     re.IGNORECASE,
 )
+_ABBREVIATION = re.compile(
+    r"(?:^|\s)(?:kl|ca|nr|tlf|jf|jfr|evt|inkl|ekskl|pkt|kap|bl\.a|f\.eks|t\.d|t\.o\.m|f\.o\.m|m\.m|mv|osv|dvs|"
+    r"mnd|min|sek|stk|ref|avd|adm|vedr|ang)\.$",
+    re.IGNORECASE,
+)
+_METADATA = re.compile(
+    r"^(?:avsender|mottaker|mottakar|emne|tittel|mottatt(?: dato)?|motteke(?: dato)?|dato|til|fra|frå|sendt|"
+    r"saksnummer|saksnr|sak|journalpostnr|journalpost|dokumentnr|dokumentnummer|arkivsak|referanse|ref|vår ref|"
+    r"deres ref|dykkar ref|subject|from|to|sent|date|received)\.?\s*:",
+    re.IGNORECASE,
+)
+_FORWARD_LABELS = frozenset({"vi har videresendt din henvendelse", "henvendelsen er videresendt til"})
+_EXTERNAL = re.compile(
+    r"\b(?:nav|skatteetaten|vegvesen\w*|statens|fylkeskommun\w*|fylkeskommunal\w*|iks|selskap\w*|"
+    r"interkommunal\w*|husbanken|helsenorge|kartverket|politiet|statsforvalt\w*|sykehus\w*|sjukehus\w*|"
+    r"helseforetak\w*|borettslag\w*|idrettslag\w*|foreining\w*|forening\w*|privat\w*)\b",
+    re.IGNORECASE,
+)
+_COMPANY = re.compile(r"\b(?:AS|ASA|IKS|SA|KF)\b")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)+/\S*", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:sv|re|vs|fw|fwd|aw|svar|videresend|vidaresend)\s*(?:\[\d+\])?\s*:\s*)+", re.I
+    r"^\s*(?:(?:sv|re|vs|fw|fwd|aw|svar|videresend|vidaresend|mottatt|motteke|kvittering|registrert|"
+    r"automatisk svar|autosvar|automatic reply)\s*(?:\[\d+\])?\s*:\s*)+",
+    re.I,
 )
 
 
@@ -154,6 +177,9 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
         return "bounce", bounce, 0.99 if mail.is_dsn else 0.9
 
     scan = _scan(new)
+    dispatch = _dispatch(mail, new)
+    if dispatch:
+        return "substantive", dispatch, 0.5
     header_reasons = _auto_header_reasons(mail)
     receipt_evidence = _receipt_evidence(mail, scan)
     if header_reasons:
@@ -166,7 +192,10 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
     content_reason = content.describe(term_source)
 
     auto_evidence = _auto_evidence(mail, scan)
-    if auto_evidence and not content.strong:
+    # An automatic reply carries dates, phone numbers and opening hours of its own: they outweigh it only
+    # when they are about the question.
+    outweighs_auto = content.strong and (content.related >= 2 or not terms)
+    if auto_evidence and not outweighs_auto:
         if receipt_evidence:
             return "receipt", receipt_evidence + auto_evidence, 0.85
         automated_only = all("automated-message phrase" in r for r in auto_evidence)
@@ -174,11 +203,24 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
             return "auto_reply", auto_evidence, _conf(len(auto_evidence), 0.75)
     if receipt_evidence and not content.strong and (scan.strong("receipt") or not content.answers):
         return "receipt", receipt_evidence, _conf(len(receipt_evidence), 0.75)
-    interim = [_hit_reason(h, "interim phrase") for h in scan.of("interim")]
-    if (scan.strong("interim") or len(interim) >= 2) and not content.strong:
+    # A forward inside the municipality with a promise of an answer is interim; to another body, or without a
+    # promise, it sends the citizen elsewhere ("som vil kontakte deg" is then someone else's promise).
+    forwards = [h for h in scan.of("referral") if h.phrase.label in _FORWARD_LABELS]
+    external = bool(forwards) and bool(_EXTERNAL.search(new) or _COMPANY.search(new))
+    promise = [h for h in scan.of("interim") if h.sentence not in {f.sentence for f in forwards}]
+    promise += [h for h in scan.of("interim") if h.sentence in {f.sentence for f in forwards}]
+    if forwards and promise and not external and not content.answers:
+        reasons = [_hit_reason(h, "forwarded inside the municipality") for h in forwards]
+        reasons += [_hit_reason(h, "interim phrase") for h in promise]
+        return "interim", reasons, 0.7
+    elsewhere = {h.sentence for h in forwards} if external else set()
+    interim_hits = [h for h in scan.of("interim") if h.sentence not in elsewhere]
+    interim = [_hit_reason(h, "interim phrase") for h in interim_hits]
+    if (any(h.phrase.strong for h in interim_hits) or len(interim) >= 2) and not content.strong:
         return "interim", interim, _conf(len(interim), 0.75)
     referral = [_hit_reason(h, "referral phrase") for h in _referral_hits(scan)]
-    if referral and not content.answers:
+    # A referral names the topic it sends away, so terms of the question alone do not make it an answer.
+    if referral and not (content.answers and content.facts):
         return (
             "referral",
             [*referral, content_reason + "; little else, so a referral"],
@@ -201,6 +243,19 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
         )
     weak = [_hit_reason(h, f"weak {h.phrase.kind} phrase") for hits in scan.hits.values() for h in hits]
     return "substantive", ["no rule decided and little new text; needs review", *weak], 0.3
+
+
+def _dispatch(mail: ParsedMail, new: str) -> list[str]:
+    """A letter sent as an attachment ("Vedlagt oversendes dokument i sak 24/2290"): the answer is in it."""
+    docs = [a for a in mail.attachments if not (a.content_type or "").startswith("image/")]
+    m = DISPATCH.regex.search(new) if docs else None
+    if m is None:
+        return []
+    names = ", ".join(a.filename or a.content_type for a in docs[:3])
+    return [
+        f"new text: letter sent as an attachment {m.group(0)!r}",
+        f"the answer is in the attachment ({names}); needs review",
+    ]
 
 
 def bounce_recipients(mail: ParsedMail) -> list[BounceRecipient]:
@@ -314,7 +369,14 @@ def _sentences(text: str) -> list[str]:
 
 
 def _split_punct(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9\"«(])", text) if s.strip()]
+    pieces = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9\"«(])", text) if s.strip()]
+    merged: list[str] = []
+    for piece in pieces:  # "kl. 09.00", "ca. 3 uker", "f.eks. SFO": an abbreviation does not end a sentence
+        if merged and _ABBREVIATION.search(merged[-1]):
+            merged[-1] = f"{merged[-1]} {piece}"
+        else:
+            merged.append(piece)
+    return merged
 
 
 def _scan(new_text: str) -> _Scan:
@@ -399,11 +461,14 @@ class _Content:
 
 
 def _content(scan: _Scan, terms: set[str]) -> _Content:
-    sentences = [s for s in scan.content if len(_words(s)) >= 4]
-    facts = sum(1 for s in sentences if _FACT.search(s))
+    # "Emne: ...", "Mottatt dato: ...": a receipt's form fields repeat the question, they do not answer it.
+    sentences = [s for s in scan.content if len(_words(s)) >= 4 and not _METADATA.match(s)]
+    # Addresses and links say where to go, not what the answer is: their words and digits do not count.
+    bare = [_URL.sub(" ", _EMAIL.sub(" ", s)) for s in sentences]
+    facts = sum(1 for s in bare if _FACT.search(s))
     matched: list[str] = []
     related = 0
-    for s in sentences:
+    for s in bare:
         common = sorted({_stem(w) for w in _words(s)} & terms)
         if common:
             related += 1

@@ -131,13 +131,14 @@ OUT_OF_OFFICE = [
         "auto_reply",
         "kontoret er stengt",
         r"\b(?:postmottak(?:et)?|kontoret|kontora|servicetorget|sentralbordet|rådhuset|innbyggertorget|"
-        r"servicekontoret|tenestetorget|kundesenteret|administrasjonen) (?:er|vil være|vil vere|holder|held) "
-        r"(?:feriestengt|feriestengd|stengt|stengd)",
+        r"servicekontoret|tenestetorget|kundesenteret|administrasjonen)(?: [^.!?]{0,50})? (?:er|vil være|vil vere|"
+        r"holder|held|blir|vert) (?:feriestengt|feriestengd|stengt|stengd|julestengt|julestengd)",
     ),
     _p(
         "auto_reply",
         "ved hastesaker",
-        r"\b(?:ved|i) (?:hastesaker|hastesaker|presserende saker|akutte saker|haste-saker)\b",
+        r"\b(?:ved|i) (?:hastesaker|presserende saker|akutte saker|haste-saker|akutte behov|akutt behov|"
+        r"akutte tilfelle|akutte tilfeller|nødstilfelle|nødstilfeller)\b",
         strong=False,
     ),
     _p(
@@ -145,6 +146,14 @@ OUT_OF_OFFICE = [
         "I am out of the office / on leave",
         r"\bi (?:am|will be|'m) (?:currently )?(?:out of(?: the)? office|away(?: from the office)?|on (?:annual )?leave|"
         r"on holiday|on vacation|travell?ing|out of office)",
+    ),
+    _p(
+        "auto_reply",
+        "trenger du hjelp før den tid",
+        r"\b(?:treng|trenger|trengs|har du behov for) (?:du )?(?:hjelp|svar|bistand|assistanse) "
+        r"(?:før (?:den tid|det|eg er tilbake|jeg er tilbake|då|da)|i mellomtida|i mellomtiden|mens jeg er borte|"
+        r"medan eg er borte)",
+        strong=False,
     ),
     _p("auto_reply", "out of office", r"\bout of(?: the)? office\b"),
     _p("auto_reply", "I will be back", r"\bi (?:will|'ll) (?:be back|return)\b"),
@@ -280,6 +289,12 @@ RECEIPT = [
     ),
     _p(
         "receipt",
+        "has been registered",
+        r"\b(?:has been|have been|was|is) (?:registered|recorded|filed|logged|journalled)\b|\b(?:case|reference|document) "
+        r"(?:number|no\.?|id)\b",
+    ),
+    _p(
+        "receipt",
         "we have received your e-mail",
         r"\bwe (?:have|hereby confirm(?: that we have)?) receiv(?:ed|ing) your\b",
     ),
@@ -397,6 +412,27 @@ INTERIM = [
     ),
     _p(
         "interim",
+        "de svarer deg direkte",
+        r"\b(?:de|dei|han|hun|ho|avdelingen|avdelinga|saksbehandleren|saksbehandlaren|sakshandsamaren) "
+        r"(?:svarer|svarar|tar kontakt med|kontakter|kontaktar) deg (?:direkte|snart|så snart)",
+    ),
+    _p(
+        "interim",
+        "er ikke vedtatt ennå",
+        r"\b(?:er|vert|blir) (?:ikke|ikkje) (?:vedtatt|vedteke|vedtekne|bestemt|fastsatt|fastsett|klare|klar|avklart|"
+        r"avklara|publisert|ferdig|ferdige) (?:ennå|enno|enda|endå|før)\b",
+        strong=False,
+    ),
+    _p(
+        "interim",
+        "jeg sender deg ... så snart",
+        r"\b(?:jeg|eg|vi|me) (?:sender|sendar|skal sende|vil sende|gir|gjev|gir deg beskjed|gjev deg beskjed) "
+        r"(?:deg )?[^.!?]{0,60}\b(?:så snart|straks|når) [^.!?]{0,40}\b(?:foreligger|ligg føre|er klar|er klare|"
+        r"er vedtatt|er vedteke|er avgjort|har kommet|har kome|vet mer|veit meir)",
+        strong=False,
+    ),
+    _p(
+        "interim",
         "saken er under behandling",
         r"\b(?:saken|saka|henvendelsen|henvendinga|spørsmålet) er under (?:behandling|handsaming|arbeid|utgreiing|utredning)",
     ),
@@ -424,10 +460,10 @@ REFERRAL = [
     _p(
         "referral",
         "vi har videresendt din henvendelse",
-        r"\b(?:vi |me |jeg |eg )?har (?:no |nå )?(?:videresendt|vidaresendt|oversendt|videreformidlet|vidareformidla|"
+        r"\b(?:vi |me |jeg |eg )?har (?:no |nå |derfor |difor |allerede |alt |også |òg )?(?:videresendt|vidaresendt|oversendt|videreformidlet|vidareformidla|"
         r"sendt videre|sendt vidare|sendt) (?:din |di )?(?:henvendelse|henvendelsen|henvending|henvendinga|e-?posten|"
         r"e-?post|meldingen|meldinga|spørsmålet|spørsmålene|spørsmåla|saken|saka|forespørselen|førespurnaden)"
-        r"(?: din| di)? (?:videre |vidare )?til",
+        r"(?: din| di| ditt| dine| dykkar)?(?: om [^.!?]{0,60})? (?:videre |vidare )?til",
     ),
     _p(
         "referral",
@@ -510,8 +546,9 @@ REFERRAL = [
     _p(
         "referral",
         "ikke kommunens ansvar",
-        r"\b(?:er ikke|er ikkje|ligger ikke|ligg ikkje|hører ikke|høyrer ikkje) (?:under )?(?:kommunens|kommunen sitt|vårt|"
-        r"eit kommunalt|et kommunalt|kommunalt)",
+        r"\b(?:er|ligger|ligg|hører|høyrer) (?:derfor |difor |dessverre |altså |heller )?(?:ikke|ikkje) (?:under )?"
+        r"(?:kommunens|kommunen sitt|vårt|eit kommunalt|et kommunalt|kommunalt)"
+        r"|\bansvar,? (?:og )?(?:ikke|ikkje) (?:kommunens|kommunen sitt|vårt)\b",
     ),
     _p("referral", "hører inn under", rf"\b(?:hører|høyrer|ligger|ligg) (?:inn )?under {_AGENCY}"),
     _p(
@@ -532,6 +569,41 @@ REFERRAL = [
         "referral",
         "kan ikke svare på dette",
         r"\b(?:vi |me )?(?:kan ikke|kan dessverre ikke|kan ikkje|kan dessverre ikkje) (?:svare|besvare|gi svar|gje svar|svare på|ta stilling til|uttale oss|gi deg svar)",
+    ),
+    _p(
+        "referral",
+        "det må du ta med ...",
+        r"\b(?:må|bør|kan|skal) du (?:heller |derfor |difor |i staden |i stedet )?(?:ta (?:direkte |opp )(?:direkte )?med|"
+        r"rette (?:[^.!?]{0,40} )?(?:direkte )?(?:til|dit)|avklare [^.!?]{0,60}\bmed|sjekke [^.!?]{0,40}\bmed|"
+        r"høre med|høyre med|spørre|spørje|henvende deg direkte|vende deg direkte)\b(?! oss\b| meg\b)",
+    ),
+    _p(
+        "referral",
+        "anbefaler at du tar kontakt med",
+        r"\b(?:anbefaler|anbefalar|tilrår|råder|rår|foreslår|oppfordrer|oppmodar) (?:deg )?(?:at du |å |til å )?"
+        r"(?:tar|ta|tek|kontakter|kontaktar|kontakte|ringer|ringjer|ringe|ringje) (?:kontakt med )?(?!oss\b|meg\b)",
+    ),
+    _p(
+        "referral",
+        "... finner du på nettsidene",
+        r"\b(?:finner du|finn du|kan du finne|kan du lese|kan du sjå|kan du se|er lagt ut|er publisert|ligger|ligg|"
+        r"står|stend|finnes|finst|du kan (?:også |òg )?(?:lese|se|sjå|finne)(?: [^.!?]{0,60})?) "
+        r"(?:[a-zæøå]+ ){0,2}(?:på|under|i) " + _WEB,
+    ),
+    _p(
+        "referral",
+        "de treffes på telefon",
+        r"\b(?:de|dei|dem|han|hun|ho|kontoret|avdelingen|avdelinga|enheten|eininga|selskapet|laget) (?:treffes|treffast|"
+        r"nås|kan nås|kan nåast|er å treffe|har telefon|har opningstid|har åpningstid|kan kontaktes|kan kontaktast)\b",
+        strong=False,
+    ),
+    _p(
+        "referral",
+        "kommunen gjør ikke dette selv",
+        r"\b(?:kommunen|vi|me) (?:fakturerer|fakturerar|driv|driver|eier|eig|tilbyr|tilbyd|har|har ansvar for|"
+        r"behandlar|behandler|handsamar) (?:ikke|ikkje)\b[^.!?]{0,60}\b(?:selv|sjølv|sjøl)\b"
+        r"|\b(?:ikke|ikkje) (?:av|hos) kommunen\b",
+        strong=False,
     ),
     _p(
         "referral",
@@ -560,6 +632,16 @@ FILLER = [
         r"\b(?:ha en|ha ein|ønsker deg en|ønskjer deg ein|ønskjer deg ei) (?:fin|god|strålende|flott|riktig god|fortsatt|fortsett)",
     ),
 ]
+
+# A case system sending a letter as an attachment: the answer is in the attachment.
+DISPATCH = _p(
+    "answer",
+    "vedlagt oversendes brev/svar",
+    r"\bvedlagt (?:oversendes|oversendast|følger|fylgjer|ligger|ligg|sendes|sendast|er) (?:[a-zæøå]+ ){0,2}"
+    r"(?:dokument|dokumentet|brev|brevet|svar|svaret|svarbrev|vedtak|vedtaket|uttalelse|uttale|fråsegn)\b"
+    r"|\b(?:oversender|oversendar|sender|sendar) (?:vi |me )?(?:herved |med dette )?(?:vedlagt )?(?:kommunens |vårt |vårt )?"
+    r"(?:svar|svarbrev|brev|vedtak)\b(?! om at)",
+)
 
 ANSWER = [
     _p(
@@ -591,7 +673,8 @@ ANSWER = [
 
 SUBJECT_AUTO = compile_phrase(
     r"^\s*(?:automatisk svar|automatic reply|autosvar|auto-svar|autoreply|auto-reply|auto reply|auto response|"
-    r"fraværsmelding|fråværsmelding|fravær|fråvær|out of office|out of the office|ute av kontoret|abwesenheitsnotiz|"
+    r"fraværsmelding|fråværsmelding|fravær|fråvær|fraværende|fråverande|fråværande|out of office|out of the office|"
+    r"ute av kontoret|abwesenheitsnotiz|"
     r"automatiskt svar|automatisch antwoord|ferie|på ferie)\b"
 )
 SUBJECT_READ_RECEIPT = compile_phrase(r"^\s*(?:lest|read|ikke lest|ikkje lest|not read|levert|delivered):")
