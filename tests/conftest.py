@@ -10,8 +10,14 @@ import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from kommunetest.register import Register
+    from kommunetest.scenarios import QuestionBank
+    from kommunetest.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -279,3 +285,26 @@ def phone_clients(phone_app: PhoneApp):
     yield new
     for c in clients:
         c.close()
+
+
+# --- the embedded register and question bank, loaded once -------------------------------------------------
+
+
+@dataclass
+class DefaultInputs:
+    settings: Settings
+    register: Register
+    bank: QuestionBank
+
+
+@pytest.fixture(scope="session")
+def default_inputs(tmp_path_factory: pytest.TempPathFactory) -> DefaultInputs:
+    """Settings of an empty project with the repository's register and question bank (the embedded defaults)."""
+    from kommunetest.register import load_register, register_path
+    from kommunetest.scenarios import load_scenarios, scenarios_pattern
+    from kommunetest.settings import load_settings
+
+    settings = load_settings(tmp_path_factory.mktemp("defaults"), env={})
+    return DefaultInputs(
+        settings, load_register(register_path(settings)), load_scenarios(*scenarios_pattern(settings))
+    )

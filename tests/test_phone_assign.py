@@ -4,23 +4,20 @@ moving single calls, and the coordinator's progress counts."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import DefaultInputs
 from werkzeug.security import generate_password_hash
 
 from kommunetest.channels.phone.accounts import set_active
 from kommunetest.channels.phone.assign import Assignment, assign_round, progress, reassign
 from kommunetest.channels.phone.calls import PhoneDesk
 from kommunetest.errors import KommunetestError, NotFoundError, UsageError
-from kommunetest.register import Register, load_register, register_path
 from kommunetest.rounds import Sample, plan_round, save_plan
-from kommunetest.scenarios import QuestionBank, load_scenarios, scenarios_pattern
-from kommunetest.settings import Settings, load_settings
 from kommunetest.store import Store
 
 TZ = ZoneInfo("Europe/Oslo")
@@ -30,19 +27,12 @@ TEN = "0301,1101,1103,1106,1108,1111,1112,1114,1119,1120"  # 20 calls in one wee
 HASH = generate_password_hash("ikke-i-bruk-123")
 
 
-@dataclass
-class Inputs:
-    settings: Settings
-    register: Register
-    bank: QuestionBank
+Inputs = DefaultInputs
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
-    settings = load_settings(tmp_path_factory.mktemp("proj"), env={})
-    return Inputs(
-        settings, load_register(register_path(settings)), load_scenarios(*scenarios_pattern(settings))
-    )
+def inputs(default_inputs: DefaultInputs) -> Inputs:
+    return default_inputs
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from conftest import DefaultInputs
 from sqlalchemy import inspect
 from werkzeug.security import generate_password_hash
 
@@ -30,19 +31,16 @@ from kommunetest.errors import (
     UsageError,
     ValidationError,
 )
-from kommunetest.register import load_register, register_path
 from kommunetest.rounds import Plan, Sample, plan_round, save_plan
 from kommunetest.scenarios import (
     LogField,
     PhoneQuestion,
     PhoneSpec,
     QuestionBank,
-    load_scenarios,
-    scenarios_pattern,
 )
 from kommunetest.scoring import score_phone
 from kommunetest.scoring_model import load_model
-from kommunetest.settings import Settings, load_settings
+from kommunetest.settings import Settings
 from kommunetest.store import Store, probe_id
 
 TZ = ZoneInfo("Europe/Oslo")
@@ -64,14 +62,19 @@ class Inputs:
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
-    settings = load_settings(tmp_path_factory.mktemp("proj"), env={})
-    register = load_register(register_path(settings))
-    bank = load_scenarios(*scenarios_pattern(settings))
+def inputs(default_inputs: DefaultInputs) -> Inputs:
+    d = default_inputs
     plan = plan_round(
-        ROUND, register, bank, settings, start=START, weeks=2, sample=SAMPLE, scenario_ids=[GARASJE, SFO]
+        ROUND,
+        d.register,
+        d.bank,
+        d.settings,
+        start=START,
+        weeks=2,
+        sample=SAMPLE,
+        scenario_ids=[GARASJE, SFO],
     )
-    return Inputs(settings, bank, plan)
+    return Inputs(d.settings, d.bank, plan)
 
 
 @dataclass
