@@ -150,10 +150,25 @@ def _email(settings: Settings, store: Store, bank: QuestionBank, ms: Any, env: d
     stats = poll_all(settings, store, DEMO_ROUND, now=end, env=env, echo=lambda _: None)
     echo(stats.summary())
     follow = send_due(settings, store, DEMO_ROUND, clock=Clock(end), env=env, echo=lambda _: None)
+    ev = evaluate(store, replies)
+    lines = ["e-mail against the simulation's ground truth:", *("  " + line for line in ev.lines())]
     if follow.sent:
         echo(f"sent {len(follow.sent)} follow-up questions to municipalities that answered")
-    ev = evaluate(store, replies)
-    return ["e-mail against the simulation's ground truth:", *("  " + line for line in ev.lines())]
+        # The municipalities answer the follow-ups in the same threads, up to the real now; a second poll
+        # matches those answers to the follow-up part of their probe and grades them against its own key.
+        now = datetime.now(UTC)
+        planned = responders.plan(questions_from_store(store, DEMO_ROUND, bank, part="follow_up"))
+        due = [r for r in planned if r.received_at <= now]
+        echo(
+            f"simulated municipalities answered follow-ups: {responders.deliver(ms, due, until=now)} replies"
+        )
+        echo(poll_all(settings, store, DEMO_ROUND, now=now, env=env, echo=lambda _: None).summary())
+        f_ev = evaluate(store, due)
+        lines += [
+            "e-mail follow-ups against the simulation's ground truth:",
+            *("  " + x for x in f_ev.lines()),
+        ]
+    return lines
 
 
 def _phone(settings: Settings, store: Store, bank: QuestionBank, echo: Echo) -> list[str]:

@@ -36,6 +36,14 @@ def test_quick_rehearsal_runs_every_stage_and_builds_the_report(tmp_path: Path, 
     for needle in ("3 municipalities", "sent 9 e-mail probes", "web check demo: 3 sites", "item-grade accuracy",
                    "classification accuracy", "response time error"):  # fmt: skip
         assert needle in r.stdout, (needle, r.stdout)
+    # Municipalities that answered got the follow-up question and answered it in the same thread: each answer is
+    # stored, matched to the follow-up part of its probe and timed from the follow-up. (How many have arrived
+    # by the real now depends on the weekday the rehearsal runs: its round ends on a Monday.)
+    follow = r.stdout.split("e-mail follow-ups against the simulation's ground truth:")[1]
+    assert "sent 4 follow-up questions" in r.stdout
+    n = int(re.search(r"answered follow-ups: (\d+) replies", r.stdout)[1])
+    assert n >= 1 and f"replies {n}, stored {n}, matched to the right probe {n}" in follow.splitlines()[1]
+    assert "classification accuracy 100.0%" in follow and "response time error" in follow
     # Simulated testers typed every call into the real phone app, and it stored what they entered.
     assert re.search(
         r"phone: \d+ call entries for 6 calls typed into the app by 6 simulated testers", r.stdout

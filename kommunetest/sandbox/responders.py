@@ -77,6 +77,7 @@ class Question:
     sent_at: datetime
     scenario_id: str | None = None
     answer_key: AnswerKey | None = None
+    part: str = "question"  # or "follow_up": the second question in the same thread
 
 
 @dataclass
@@ -95,6 +96,7 @@ class PlannedReply:
     expected_grade: str | None  # for answers: correct, partial, relevant
     profile: str
     raw: bytes = field(repr=False, default=b"")
+    part: str = "question"
 
     def truth(self) -> dict[str, Any]:
         d = asdict(self)
@@ -155,12 +157,19 @@ class Responders:
         ctx = T.Context(q.municipality, domain, q.recipient, q.persona_name, q.persona_email, q.subject, q.body,
                         q.message_id, q.sent_at)  # fmt: skip
         outcome = _draw(rng, profile.outcomes)
+        if q.part == "follow_up":
+            # It answered the first question from this address: it does not bounce now, and a follow-up in
+            # the same thread is answered more often than not (the archive may acknowledge it again).
+            rng = random.Random(f"{self.seed}:follow-up:{q.probe_id or q.message_id}")
+            outcome = _draw(
+                rng, {"answer": 0.6, "receipt_answer": 0.1, "interim_answer": 0.1, "silence": 0.2}
+            )
         replies: list[PlannedReply] = []
 
         def add(kind: str, style: str, at: datetime, raw: bytes, mid: str, grade: str | None = None) -> None:
             days = round(cal.working_days_between(q.sent_at, at), 4)
             replies.append(PlannedReply(q.probe_id, q.kommunenummer, q.persona_email, mid, kind, style, q.sent_at,
-                                        at, days, grade, profile.name, raw))  # fmt: skip
+                                        at, days, grade, profile.name, raw, q.part))  # fmt: skip
 
         def mid(part: str) -> str:
             return f"<{rng.getrandbits(64):016x}.{part}@{domain}>"
@@ -280,24 +289,30 @@ class Responders:
 # -- where the questions come from ---------------------------------------------------------------------------
 
 
-def questions_from_store(store: Store, round_name: str, bank: QuestionBank | None = None) -> list[Question]:
-    """The round's sent questions, from the outbox and the exact bytes sent."""
+def questions_from_store(
+    store: Store, round_name: str, bank: QuestionBank | None = None, *, part: str = "question"
+) -> list[Question]:
+    """The round's sent questions (or, with `part="follow_up"`, follow-up questions), from the outbox and the
+    exact bytes sent."""
     munis = {m["kommunenummer"]: m for m in store.round_municipalities(round_name)}
     probes = {p["id"]: p for p in store.probes(round_name, channel="email")}
     out = []
     for row in store.outbox_rows(round_name=round_name, states="sent"):
-        if row["part"] != "question":
+        if row["part"] != part:
             continue
         probe = probes[row["probe_id"]]
         mail = parse_mail((store.results_dir / row["evidence_path"]).read_bytes())
         key = None
         if bank is not None and probe["scenario_id"] in bank:
             spec = bank.get(probe["scenario_id"]).email
-            key = spec.answer_key if spec else None
+            if part == "question":
+                key = spec.answer_key if spec else None
+            else:
+                key = spec.follow_up.answer_key if spec and spec.follow_up else None
         out.append(Question(
             row["probe_id"], probe["kommunenummer"], bare_name(munis[probe["kommunenummer"]]["name"]),
             row["recipient"], mail.from_name or "", mail.from_addr or "", row["message_id"], row["subject"],
-            mail.text, row["sent_at"], probe["scenario_id"], key,
+            mail.text, row["sent_at"], probe["scenario_id"], key, part,
         ))  # fmt: skip
     return out
 
@@ -390,13 +405,13 @@ def evaluate(store: Store, replies: Sequence[PlannedReply]) -> Evaluation:
         got = row["kind_override"] or row["kind"] or "?"
         ev.confusion[(r.kind, got)] += 1
         stats["correct"] += int(got == r.kind)
-        if r.probe_id and row["probe_id"] == r.probe_id:
+        if r.probe_id and row["probe_id"] == r.probe_id and (row["part"] or "question") == r.part:
             ev.matched_right += 1
             days = days_by_key.get((r.probe_id, f"reply:{row['id']}"))
             if days is not None:
                 ev.days_errors.append(abs(days - r.working_days))
             if r.kind == "substantive" and r.expected_grade:
-                grade = store.email_grade(r.probe_id)
+                grade = store.email_grade(r.probe_id, r.part)
                 if grade and grade["reply_id"] == row["id"]:
                     ev.grades[(r.expected_grade, grade["proposed"] or "?")] += 1
     return ev
