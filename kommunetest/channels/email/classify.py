@@ -88,6 +88,7 @@ _METADATA = re.compile(
     r"deres ref|dykkar ref|subject|from|to|sent|date|received)\.?\s*:",
     re.IGNORECASE,
 )
+_ASSIGNED_LABELS = frozenset({"vil svare deg", "han svarer deg i morgen"})
 _FORWARD_LABELS = frozenset({"vi har videresendt din henvendelse", "henvendelsen er videresendt til"})
 _EXTERNAL = re.compile(
     r"\b(?:nav|skatteetaten|vegvesen\w*|statens|fylkeskommun\w*|fylkeskommunal\w*|iks|selskap\w*|"
@@ -179,6 +180,9 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
     scan = _scan(new)
     dispatch = _dispatch(mail, new)
     if dispatch:
+        kind = _letter_kind(mail, new)
+        if kind != "substantive":
+            return kind, [*dispatch[:1], f"the letter's title says it is {kind.replace('_', ' ')}"], 0.75
         return "substantive", dispatch, 0.5
     header_reasons = _auto_header_reasons(mail)
     receipt_evidence = _receipt_evidence(mail, scan)
@@ -201,6 +205,10 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
         automated_only = all("automated-message phrase" in r for r in auto_evidence)
         if not automated_only or not _referral_hits(scan):
             return "auto_reply", auto_evidence, _conf(len(auto_evidence), 0.75)
+    assigned = [h for h in scan.of("interim") if h.phrase.label in _ASSIGNED_LABELS]
+    if receipt_evidence and assigned and not content.answers:
+        reasons = [_hit_reason(h, "a person will answer") for h in assigned]
+        return "interim", [*reasons, *(f"outweighs: {r}" for r in receipt_evidence)], 0.7
     if receipt_evidence and not content.strong and (scan.strong("receipt") or not content.answers):
         return "receipt", receipt_evidence, _conf(len(receipt_evidence), 0.75)
     # A forward inside the municipality with a promise of an answer is interim; to another body, or without a
@@ -220,7 +228,7 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
         return "interim", interim, _conf(len(interim), 0.75)
     referral = [_hit_reason(h, "referral phrase") for h in _referral_hits(scan)]
     # A referral names the topic it sends away, so terms of the question alone do not make it an answer.
-    if referral and not (content.answers and content.facts):
+    if referral and (not (content.answers and content.facts) or (external and not content.strong)):
         return (
             "referral",
             [*referral, content_reason + "; little else, so a referral"],
@@ -256,6 +264,20 @@ def _dispatch(mail: ParsedMail, new: str) -> list[str]:
         f"new text: letter sent as an attachment {m.group(0)!r}",
         f"the answer is in the attachment ({names}); needs review",
     ]
+
+
+_INTERIM_LETTER = re.compile(r"\b(?:foreløpig|foreløbig|førebels|forelopig)[ _-]svar", re.IGNORECASE)
+_RECEIPT_LETTER = re.compile(r"\b(?:kvittering|mottaksbekreftelse|mottaksstadfesting)\b", re.IGNORECASE)
+
+
+def _letter_kind(mail: ParsedMail, new: str) -> Kind:
+    """What a dispatched letter is, by its title (subject, text or file name)."""
+    title = " ".join([mail.subject, new, *(a.filename or "" for a in mail.attachments)])
+    if _INTERIM_LETTER.search(title):
+        return "interim"
+    if _RECEIPT_LETTER.search(title):
+        return "receipt"
+    return "substantive"
 
 
 def bounce_recipients(mail: ParsedMail) -> list[BounceRecipient]:

@@ -289,6 +289,12 @@ RECEIPT = [
     ),
     _p(
         "receipt",
+        "mottatt, takk",
+        r"^(?:(?:hei|takk)[^.!?]{0,20}[.!,] )?(?:mottatt|motteke|motteken|har mottatt|har motteke|takk,? mottatt|"
+        r"takk for (?:e-?posten|meldinga|meldingen),? (?:den er |ho er )?mottatt)(?:,? (?:med )?takk)?[.!]?$",
+    ),
+    _p(
+        "receipt",
         "has been registered",
         r"\b(?:has been|have been|was|is) (?:registered|recorded|filed|logged|journalled)\b|\b(?:case|reference|document) "
         r"(?:number|no\.?|id)\b",
@@ -409,6 +415,27 @@ INTERIM = [
         "interim",
         "vil kontakte deg",
         r"\b(?:vil|skal|kommer til å|kjem til å) (?:ta kontakt med deg|kontakte deg|ringe deg|svare deg direkte)",
+    ),
+    _p(
+        "interim",
+        "han svarer deg i morgen",
+        r"\b(?:han|ho|hun|dei|de|vi|me|eg|jeg|saksbehandleren|saksbehandlaren|sakshandsamaren|avdelingen|avdelinga) "
+        r"(?:vil |skal |kjem til å |kommer til å )?(?:ringjer|ringer|ringe|ringje|svarar|svarer|svare|svara|kontaktar|"
+        r"kontakter|kontakte|tar kontakt med|ta kontakt med|tek kontakt med) deg\b[^.!?]{0,40}\b(?:i morgon|"
+        r"i morgen|i dag|på mandag|på måndag|på tirsdag|på tysdag|på onsdag|på torsdag|på fredag|neste veke|"
+        r"neste uke|innan|innen|i løpet av|snarast|så snart|seinare|senere|etter|når)\b",
+    ),
+    _p(
+        "interim",
+        "vil svare deg",
+        r"\b(?:han|ho|hun|dei|de|saksbehandleren|saksbehandlaren|sakshandsamaren) (?:har fått [^.!?]{0,60} og )?"
+        r"(?:vil|skal|kjem til å|kommer til å) (?:svare|svara) deg\b",
+    ),
+    _p(
+        "interim",
+        "skal sjekke",
+        r"\b(?:skal|vil|må) (?:sjekke|sjekka|undersøke|undersøkje|finne ut|sjå på|se på|sjå nærare på|se nærmere på)\b",
+        strong=False,
     ),
     _p(
         "interim",
@@ -548,7 +575,7 @@ REFERRAL = [
         "ikke kommunens ansvar",
         r"\b(?:er|ligger|ligg|hører|høyrer) (?:derfor |difor |dessverre |altså |heller )?(?:ikke|ikkje) (?:under )?"
         r"(?:kommunens|kommunen sitt|vårt|eit kommunalt|et kommunalt|kommunalt)"
-        r"|\bansvar,? (?:og )?(?:ikke|ikkje) (?:kommunens|kommunen sitt|vårt)\b",
+        r"|\bansvar(?:et)?(?: for)?,? (?:og )?(?:ikke|ikkje) (?:kommunens|kommunen sitt|kommunen|vårt)\b",
     ),
     _p("referral", "hører inn under", rf"\b(?:hører|høyrer|ligger|ligg) (?:inn )?under {_AGENCY}"),
     _p(
@@ -574,6 +601,7 @@ REFERRAL = [
         "referral",
         "det må du ta med ...",
         r"\b(?:må|bør|kan|skal) du (?:heller |derfor |difor |i staden |i stedet )?(?:ta (?:direkte |opp )(?:direkte )?med|"
+        r"sende (?:[^.!?]{0,40} )?(?:direkte )?til|"
         r"rette (?:[^.!?]{0,40} )?(?:direkte )?(?:til|dit)|avklare [^.!?]{0,60}\bmed|sjekke [^.!?]{0,40}\bmed|"
         r"høre med|høyre med|spørre|spørje|henvende deg direkte|vende deg direkte)\b(?! oss\b| meg\b)",
     ),
@@ -589,6 +617,50 @@ REFERRAL = [
         r"\b(?:finner du|finn du|kan du finne|kan du lese|kan du sjå|kan du se|er lagt ut|er publisert|ligger|ligg|"
         r"står|stend|finnes|finst|du kan (?:også |òg )?(?:lese|se|sjå|finne)(?: [^.!?]{0,60})?) "
         r"(?:[a-zæøå]+ ){0,2}(?:på|under|i) " + _WEB,
+    ),
+    _p(
+        "referral",
+        "finner du her: lenke",
+        r"\b(?:finner du|finn du|ligger|ligg|står|kan du lese) (?:her|nedenfor|under|på lenka|på lenken|på denne lenka|"
+        r"på denne lenken)\s*:?\s*(?:https?://|www\.)",
+    ),
+    _p(
+        "referral",
+        "avtaler du direkte med dem",
+        r"\b(?:avtaler|avtalar|ordner|ordnar|avklarer|avklarar|gjer|gjør) du (?:direkte |sjølv |selv )?med (?:dem|dei|de|"
+        r"ham|han|henne|ho|selskapet|laget|utleier|utleigar|eieren|eigaren)\b",
+    ),
+    _p(
+        "referral",
+        "du kan kontakte dem",
+        r"\bdu kan (?:kontakte|kontakta|ringe|ringje|sende e-post til|skrive til|nå) (?:dei|dem|de|selskapet|laget|"
+        r"kontoret|dei direkte|dem direkte)\b",
+    ),
+    _p(
+        "referral",
+        "melde direkte til",
+        r"\b(?:melde fra|melde frå|melde|sende|ringe|ringje|henvende deg|vende deg|ta kontakt)(?: [^.!?]{0,40})? "
+        r"direkte (?:til|med)\b",
+    ),
+    _p(
+        "referral",
+        "denne adressen brukes bare til",
+        r"\b(?:denne|dette) (?:adressen|adressa|e-?postadressen|e-?postadressa|postkassen|postkassa) (?:brukes|blir brukt|"
+        r"vert brukt|er) (?:bare|berre|kun) (?:til|for)\b",
+    ),
+    _p(
+        "referral",
+        "det er dei som har ansvaret",
+        r"\bdet er (?:dei|dem|de|[A-ZÆØÅ][^.!?]{0,40}) som (?:har ansvaret|har ansvar|svarar|svarer|har oversikt|"
+        r"har tømekalenderen|har oversikta|driv|driver|eig|eier)\b",
+        strong=False,
+    ),
+    _p(
+        "referral",
+        "eies og drives av",
+        r"\b(?:eies|eiges|eigast|eigd|eid|drives|drivast|driftes|driftast|drevet|driven|driftet) (?:og (?:drives|drivast|"
+        r"driftes|driftast) )?av (?!kommunen\b|oss\b)",
+        strong=False,
     ),
     _p(
         "referral",
@@ -637,7 +709,7 @@ FILLER = [
 DISPATCH = _p(
     "answer",
     "vedlagt oversendes brev/svar",
-    r"\bvedlagt (?:oversendes|oversendast|følger|fylgjer|ligger|ligg|sendes|sendast|er) (?:[a-zæøå]+ ){0,2}"
+    r"\bvedlagt (?:oversendes|oversendast|følger|følgjer|fylgjer|ligger|ligg|sendes|sendast|er) (?:[a-zæøå]+ ){0,2}"
     r"(?:dokument|dokumentet|brev|brevet|svar|svaret|svarbrev|vedtak|vedtaket|uttalelse|uttale|fråsegn)\b"
     r"|\b(?:oversender|oversendar|sender|sendar) (?:vi |me )?(?:herved |med dette )?(?:vedlagt )?(?:kommunens |vårt |vårt )?"
     r"(?:svar|svarbrev|brev|vedtak)\b(?! om at)",
