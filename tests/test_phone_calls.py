@@ -597,11 +597,22 @@ def test_migration_6_makes_the_phone_tables_and_their_unique_keys_hold(world: Wo
     first = w.entries(w.garasje)[0]
     # a second row for the same (probe, attempt, revision) means someone saved in between
     clash = {k: first[k] for k in ("probe_id", "attempt", "revision", "tester_id", "outcome", "data")}
-    with pytest.raises(ConflictError):
-        w.store.add_phone_entry(clash | {"nonce": "ein-annan"})
-    again, added = w.store.add_phone_entry(clash | {"revision": 9, "nonce": first["nonce"]})
+    probe = {"status": "done", "attempts": 1}
+
+    def save(row: dict[str, Any], expected: int = 1) -> tuple[dict[str, Any], bool]:
+        return w.store.save_phone_entry(
+            row, expected_entries=expected, observation=None, probe=probe, evidence=None
+        )
+
+    with pytest.raises(ConflictError):  # the unique key (probe, attempt, revision)
+        save(clash | {"nonce": "ein-annan"})
+    with pytest.raises(ConflictError):  # derived from fewer revisions than there are now
+        save(clash | {"revision": 2, "nonce": "ein-tredje"}, expected=0)
+    again, added = save(clash | {"revision": 9, "nonce": first["nonce"]})
     assert not added and again["id"] == first["id"]
     assert len(w.entries(w.garasje)) == 1
+    # nothing of a refused save stays: the observation and the probe are as the first entry left them
+    assert w.observation(w.garasje) is not None and w.store.get_probe(w.garasje)["status"] == "done"
     assert first["created_at"].tzinfo is not None
 
 

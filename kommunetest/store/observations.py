@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from kommunetest.store import schema as t
 from kommunetest.store.base import StoreBase
@@ -47,19 +47,6 @@ class ObservationsMixin(StoreBase):
                 )
             found = conn.execute(select(o).where(o.c.probe_id == probe_id, o.c.key == key)).mappings().one()
             return dict(found)
-
-    def delete_observation(self, probe_id: str, key: str) -> int:
-        """Only for observations derived from evidence kept elsewhere (phone entries), when an edit undoes
-        them; the evidence rows stay. Returns rows deleted."""
-        o = t.observations
-        with self.begin() as conn:
-            ids = [r for (r,) in conn.execute(select(o.c.id).where(o.c.probe_id == probe_id, o.c.key == key))]
-            if not ids:
-                return 0
-            conn.execute(
-                update(t.evidence).where(t.evidence.c.observation_id.in_(ids)).values(observation_id=None)
-            )
-            return conn.execute(delete(o).where(o.c.id.in_(ids))).rowcount
 
     def observations(
         self, round_name: str, *, kind: str | None = None, probe_ids: Sequence[str] | None = None

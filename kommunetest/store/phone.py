@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kommunetest.errors import ConflictError, NotFoundError, UsageError
@@ -146,20 +146,60 @@ class PhoneMixin(StoreBase):
 
     # ------------------------------------------------------------ entries
 
-    def add_phone_entry(self, row: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Append one revision. A repeated nonce (a form sent twice) returns the row it made the first time
-        and False; a revision that exists already means someone saved in between: ConflictError."""
-        e = t.phone_entries
-        with self.begin() as conn:
-            again = conn.execute(select(e).where(e.c.nonce == row["nonce"])).mappings().first()
-            if again is not None:
-                return dict(again), False
+    def save_phone_entry(
+        self,
+        row: dict[str, Any],
+        *,
+        expected_entries: int,
+        observation: dict[str, Any] | None,
+        probe: dict[str, Any],
+        evidence: dict[str, Any] | None,
+    ) -> tuple[dict[str, Any], bool]:
+        """One revision, the observation derived from it, the probe's status and the form's evidence row, in
+        one transaction: a crash leaves all of them or none. `expected_entries` is how many revisions the
+        caller derived from; if another was saved meanwhile, ConflictError and nothing is written. A repeated
+        nonce returns the row it made the first time, and False. `observation` None removes the probe's
+        derived observation (an edit reopened the call)."""
+        e, o, p = t.phone_entries, t.observations, t.probes
+        now = datetime.now(UTC)
         try:
             with self.begin() as conn:
-                new = {"created_at": datetime.now(UTC), "reason": None, **row}
-                pk = conn.execute(e.insert().values(**new)).inserted_primary_key
-                stored = conn.execute(select(e).where(e.c.id == pk[0])).mappings().one()
-                return dict(stored), True
+                again = conn.execute(select(e).where(e.c.nonce == row["nonce"])).mappings().first()
+                if again is not None:
+                    return dict(again), False
+                # Taking the probe's row first serialises writers of one call (a row lock on PostgreSQL, the
+                # write lock on SQLite), so the count below is what this revision really follows.
+                conn.execute(update(p).where(p.c.id == row["probe_id"]).values(updated_at=now))
+                n = conn.execute(select(func.count()).select_from(e).where(e.c.probe_id == row["probe_id"]))
+                if int(n.scalar_one()) != expected_entries:
+                    raise ConflictError(
+                        "this call was saved by someone else while you were editing it",
+                        hint="open the call again to see what was saved, then make your change on top of it",
+                    )
+                pk = conn.execute(e.insert().values(**{"created_at": now, "reason": None, **row}))
+                stored = dict(
+                    conn.execute(select(e).where(e.c.id == pk.inserted_primary_key[0])).mappings().one()
+                )
+                key = (o.c.probe_id == row["probe_id"]) & (o.c.key == "result")
+                if observation is None:
+                    ids = [i for (i,) in conn.execute(select(o.c.id).where(key))]
+                    if ids:
+                        conn.execute(
+                            update(t.evidence)
+                            .where(t.evidence.c.observation_id.in_(ids))
+                            .values(observation_id=None)
+                        )
+                        conn.execute(delete(o).where(o.c.id.in_(ids)))
+                else:
+                    values = {"recorded_at": now, **observation}
+                    if not self.insert_ignore(conn, o, [{"probe_id": row["probe_id"], "key": "result", **values}],
+                                              ["probe_id", "key"]):  # fmt: skip
+                        conn.execute(update(o).where(key).values(**values))
+                conn.execute(update(p).where(p.c.id == row["probe_id"]).values(**probe, updated_at=now))
+                if evidence is not None:
+                    self.insert_ignore(conn, t.evidence, [{"created_at": now, "observation_id": None, **evidence}],
+                                       ["sha256", "kind", "probe_id"])  # fmt: skip
+                return stored, True
         except IntegrityError as err:
             with self.begin() as conn:
                 again = conn.execute(select(e).where(e.c.nonce == row["nonce"])).mappings().first()

@@ -199,28 +199,30 @@ class PhoneDesk:
         edit = base_revision > 0
         if edit and not reason.strip():
             raise UsageError("say why the entry is changed", hint="fill in the reason field")
-        row, added = self.store.add_phone_entry(
-            {
-                "probe_id": probe_id,
-                "attempt": attempt,
-                "revision": base_revision + 1,
-                "tester_id": tester["id"],
-                "outcome": entry.outcome,
-                "data": entry.data(),
-                "reason": reason.strip() or None,
-                "nonce": nonce,
-            }
-        )
-        if not added and (row["probe_id"], row["attempt"]) != (probe_id, attempt):
+        row = {
+            "probe_id": probe_id,
+            "attempt": attempt,
+            "revision": base_revision + 1,
+            "tester_id": tester["id"],
+            "outcome": entry.outcome,
+            "data": entry.data(),
+            "reason": reason.strip() or None,
+            "nonce": nonce,
+        }
+        new_state = self._state([*call["entries"], row])
+        observation, probe = self._derived(new_state, spec)
+        saved, added = self.store.save_phone_entry(
+            row, expected_entries=len(call["entries"]), observation=observation, probe=probe,
+            evidence=self._evidence(row, now),
+        )  # fmt: skip
+        if not added and (saved["probe_id"], saved["attempt"]) != (probe_id, attempt):
             raise UsageError(
                 Msg("this form was already sent for another call"),
                 hint="open the call again and enter it anew; nothing was saved",
             )
-        new_state = self._state(self.store.phone_entries([probe_id]))
-        if added:
-            self._evidence(row)
-        self._apply(probe_id, new_state, spec)
-        return row, new_state, added
+        if not added:
+            new_state = self._state(self.store.phone_entries([probe_id]))
+        return saved, new_state, added
 
     def _check_attempt(self, state: CallState, attempt: int, base: int, entry: CallEntry) -> None:
         current = state.attempts.get(attempt)
@@ -291,28 +293,24 @@ class PhoneDesk:
                 )
             )
 
-    def _evidence(self, row: dict[str, Any]) -> None:
-        """Each revision as a file with its SHA-256 (who entered it stays in the database only)."""
+    def _evidence(self, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """Each revision as a file with its SHA-256 (who entered it stays in the database only). The file is
+        written first (content-addressed: a crash leaves at most an unreferenced file); its row is stored with
+        the entry."""
         doc = {k: row[k] for k in ("probe_id", "attempt", "revision", "outcome", "data", "reason")}
-        doc["entered_at"] = row["created_at"].isoformat()
+        doc["entered_at"] = now.isoformat()
         data = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True).encode()
-        self.store.put_evidence(
-            data, kind="form", media_type="application/json", suffix=".json", probe_id=row["probe_id"],
-            meta={"attempt": row["attempt"], "revision": row["revision"]},
-        )  # fmt: skip
+        sha, rel = self.store.write_blob(data, ".json")
+        return {"sha256": sha, "kind": "form", "path": rel, "size": len(data), "media_type": "application/json",
+                "probe_id": row["probe_id"], "meta": {"attempt": row["attempt"], "revision": row["revision"]}}  # fmt: skip
 
-    def _apply(self, probe_id: str, state: CallState, spec: PhoneSpec) -> None:
-        if state.status == "done":
-            grade, value = observation_value(state, spec)
-            observed = datetime.fromisoformat(value["last_started_at"])
-            self.store.record_observation(
-                probe_id, "result", kind="phone_call", grade=grade, value=value, observed_at=observed,
-                source=SOURCE, replace=True,
-            )  # fmt: skip
-            self.store.update_probe(probe_id, status="done", attempts=len(state.attempts))
-        else:
-            # An edit can turn a finished call back into one to retry: its observation goes (the entries,
-            # which are the evidence, all stay).
-            self.store.delete_observation(probe_id, "result")
+    def _derived(self, state: CallState, spec: PhoneSpec) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """(observation, probe values) a call in `state` makes. An edit can turn a finished call back into one
+        to retry: then it has no observation (the entries, which are the evidence, all stay)."""
+        if state.status != "done":
             status = "waiting" if state.status == "retry" else "planned"
-            self.store.update_probe(probe_id, status=status, attempts=len(state.attempts))
+            return None, {"status": status, "attempts": len(state.attempts)}
+        grade, value = observation_value(state, spec)
+        observation = {"kind": "phone_call", "grade": grade, "value": value, "source": SOURCE,
+                       "observed_at": datetime.fromisoformat(value["last_started_at"])}  # fmt: skip
+        return observation, {"status": "done", "attempts": len(state.attempts)}
