@@ -106,3 +106,14 @@ def test_every_phone_app_message_has_a_bokmal_translation_with_its_placeholders(
         elif any(_placeholders(f) != wanted for f in forms):
             bad.append(f"{where}: {key!r} changes the placeholders {sorted(wanted)}")
     assert bad == []
+
+
+def test_the_catalogue_has_no_message_twice() -> None:
+    import re
+    from collections import Counter
+
+    from kommunetest.i18n import LOCALE_DIR
+
+    po = (LOCALE_DIR / "nb" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    ids = Counter(re.findall(r'^msgid "(.+)"$', po, flags=re.MULTILINE))
+    assert [m for m, n in ids.items() if n > 1] == []

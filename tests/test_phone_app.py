@@ -668,3 +668,49 @@ def test_the_server_logs_neither_user_name_nor_password(
     assert "canary-line" in caplog.text
     for secret in (user, "hemmelig-passord-XYZ", "feil-passord-QRS", "feil-passord-TUV"):
         assert secret not in logged, secret
+
+
+# ------------------------------------------------------------------ accounts (coordinators)
+
+
+def test_a_coordinator_manages_accounts_from_the_app(app: PhoneApp, http: Http) -> None:
+    coord, tester = app.tester("coordinator"), app.tester()
+    co = logged_in(http, coord)
+    assert co.get("/accounts").status_code == 200
+    new = f"ny-{secrets.token_hex(3)}"
+    csrf = token(co)
+    r = co.post("/accounts", data={"csrf": csrf, "username": new, "name": "Nora Ny", "role": "tester",
+                                   "password": "kort"})  # fmt: skip
+    assert r.status_code == 400 and parse(r).css_first("#account-error") is not None
+    assert app.store.tester(username=new) is None
+    assert hidden(r, "username", "#new-account") == new  # what was typed is kept
+    r = co.post("/accounts", data={"csrf": csrf, "username": new, "name": "Nora Ny", "role": "tester",
+                                   "password": PASSWORD})  # fmt: skip
+    assert r.status_code == 302 and app.store.tester(username=new)["role"] == "tester"
+    t = logged_in(http, new)  # the new account works at once
+    assert t.get("/").status_code == 200 and t.get("/accounts").status_code == 403
+
+    # Switching an account off ends its sessions; a coordinator cannot switch off their own.
+    assert co.post(f"/accounts/{new}/active", data={"csrf": csrf, "active": "off"}).status_code == 302
+    assert t.get("/").status_code == 302 and login(http(), new).status_code == 401
+    r = co.post(f"/accounts/{coord}/active", data={"csrf": csrf, "active": "off"})
+    assert r.status_code == 400 and app.store.tester(username=coord)["active"]
+    assert co.post(f"/accounts/{new}/active", data={"csrf": csrf, "active": "on"}).status_code == 302
+
+    # A new password unlocks a locked account; a short one is refused and changes nothing.
+    for _ in range(LOCK_AFTER):
+        login(http(), tester, "feil-passord-123")
+    assert app.store.tester(username=tester)["locked_until"] is not None
+    before = app.store.tester(username=tester)["password_hash"]
+    r = co.post(f"/accounts/{tester}/password", data={"csrf": csrf, "password": "kort"})
+    assert r.status_code == 400 and app.store.tester(username=tester)["password_hash"] == before
+    fresh = "et-helt-nytt-passord"
+    assert co.post(f"/accounts/{tester}/password", data={"csrf": csrf, "password": fresh}).status_code == 302
+    assert login(http(), tester, fresh).status_code == 302
+    # Every POST here needs the session's CSRF token.
+    assert co.post(f"/accounts/{tester}/active", data={"active": "off"}).status_code == 400
+    assert app.store.tester(username=tester)["active"]
+    # The list names every account and never shows a password hash.
+    page = co.get("/accounts").text
+    assert all(f'data-username="{u}"' in page for u in (coord, tester, new))
+    assert "scrypt:" not in page and "pbkdf2:" not in page

@@ -16,10 +16,10 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, redirect, render_template, request, session, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from kommunetest.channels.phone.accounts import authenticate
+from kommunetest.channels.phone.accounts import authenticate, create_tester, set_active, set_password
 from kommunetest.channels.phone.assign import assign_round, progress, reassign
 from kommunetest.channels.phone.calls import PhoneDesk
 from kommunetest.channels.phone.entry import OUTCOMES, QUESTION_GRADES, form_from_data
@@ -244,6 +244,50 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
         note = ngettext("{n} call moved.", "{n} calls moved.", n)
         return redirect(url_for("round_page", round_name=round_name, note=note))
 
+    # ------------------------------------------------------------ accounts (coordinators)
+
+    @app.get("/accounts")
+    @login_required(coordinator=True)
+    def accounts() -> Any:
+        return _accounts_page(store, 200, note=request.args.get("note"))
+
+    @app.post("/accounts")
+    @login_required(coordinator=True)
+    def add_account() -> Any:
+        f = request.form
+        try:
+            row = create_tester(store, f.get("username", ""), f.get("password", ""), settings.phone,
+                                display_name=f.get("name", ""),
+                                role="coordinator" if f.get("role") == "coordinator" else "tester")  # fmt: skip
+        except UsageError as e:
+            return _accounts_page(
+                store, 400, error=_message(e), form={k: f.get(k, "") for k in ("username", "name", "role")}
+            )
+        return redirect(url_for("accounts", note=_("Account {name} created.", name=row["username"])))
+
+    @app.post("/accounts/<username>/active")
+    @login_required(coordinator=True)
+    def account_active(username: str) -> Any:
+        on = request.form.get("active") == "on"
+        if not on and username == g.tester["username"]:
+            return _accounts_page(store, 400, error=_("You cannot switch off your own account."))
+        set_active(store, username, on)
+        note = (
+            _("{name} is switched on.", name=username) if on else _("{name} is switched off.", name=username)
+        )
+        return redirect(url_for("accounts", note=note))
+
+    @app.post("/accounts/<username>/password")
+    @login_required(coordinator=True)
+    def account_password(username: str) -> Any:
+        try:
+            set_password(store, username, request.form.get("password", ""), settings.phone)
+        except UsageError as e:
+            return _accounts_page(store, 400, error=_message(e))
+        return redirect(
+            url_for("accounts", note=_("New password for {name}; the account is unlocked.", name=username))
+        )
+
     @app.get("/coordinator/<round_name>/entries.csv")
     @login_required(coordinator=True)
     def export(round_name: str) -> Response:
@@ -252,6 +296,20 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
                         headers={"Content-Disposition": f'attachment; filename="{round_name}-telefon.csv"'})  # fmt: skip
 
     return app
+
+
+def _message(e: KommunetestError) -> str:
+    return translate(e.message) + (f" ({translate(e.hint)})" if e.hint else "")
+
+
+def _accounts_page(store: Store, status: int, *, note: str | None = None, error: str | None = None,
+                   form: dict[str, str] | None = None) -> Response:  # fmt: skip
+    now = datetime.now(UTC)
+    rows = [
+        {**t, "locked": t["locked_until"] is not None and t["locked_until"] > now} for t in store.testers()
+    ]
+    return _page("accounts.html", status, rows=rows, note=note, error=error, form=form or {},
+                 min_length=current_app.extensions["kommunetest.desk"].settings.phone.min_password_length)  # fmt: skip
 
 
 def _csrf_token() -> str:
