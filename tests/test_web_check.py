@@ -218,7 +218,14 @@ def test_a_second_run_adds_nothing(checked: Round) -> None:
     grades = {(o["probe_id"], o["key"]): o["grade"] for o in checked.obs()}
     again = check_round(checked.settings, store, "r", municipalities=["4649", "0301"],
                         resolver=checked.resolver, site_urls=checked.urls)  # fmt: skip
+    # 4649 was checked (ok, every item on both viewports): skipped. 0301 failed (a drip): tried again.
+    assert again.skipped == 1 and [s.kommunenummer for s in again.sites] == ["0301"]
+    assert "1 checked already, skipped" in again.lines()[0]
     assert again.evidence == 0 and again.screenshots == 0
+    forced = check_round(checked.settings, store, "r", municipalities=["4649"], resolver=checked.resolver,
+                         site_urls=checked.urls, recheck=True)  # fmt: skip
+    assert forced.skipped == 0 and [s.kommunenummer for s in forced.sites] == ["4649"] and forced.pages > 0
+    assert forced.evidence == 0  # the same pages: the same files
     assert len(store.observations("r")) == before_obs and len(store.round_evidence("r")) == before_ev
     assert {(o["probe_id"], o["key"]): o["grade"] for o in checked.obs()} == grades
 

@@ -74,6 +74,8 @@ def inspect_command(
               help='Host mappings as JSON: {"www.3203.sim.kommunetest.test": "127.0.0.1:8080", ...}.')  # fmt: skip
 @click.option("--sim-sites", is_flag=True,
               help="Check the simulated sites (www.KNR.sim.kommunetest.test) instead of the register's websites.")  # fmt: skip
+@click.option("--recheck", is_flag=True,
+              help="Check again the sites already checked (default: skip them, so an interrupted round goes on).")  # fmt: skip
 @pass_app
 def check_command(
     app: App,
@@ -85,11 +87,13 @@ def check_command(
     resolves: tuple[str, ...],
     resolve_file: str | None,
     sim_sites: bool,
+    recheck: bool,
 ) -> None:
     """Crawl each municipality's website for the round's web items and record what is found, on desktop
     and on mobile, with evidence (HTML snapshots, highlighted screenshots), accessibility counts and the
-    digital services. A site that fails ends with its status; the round goes on. Safe to run again: the
-    observations are replaced, nothing is duplicated."""
+    digital services. A site that fails ends with its status; the round goes on. Safe to run again: sites
+    already checked are skipped and those that failed are tried again; with --recheck every site is checked
+    again and its observations are replaced. Nothing is duplicated."""
     from kommunetest.channels.web.check import check_round, parse_resolve
 
     settings = app.settings()
@@ -103,7 +107,7 @@ def check_command(
     summary = check_round(
         settings, store, round_name, municipalities=list(municipalities) or None, progress=_Progress(),
         resolver=resolver, live=live, site_urls=site_urls, browser=False if no_browser else None,
-        screenshots=False if no_screenshots else None,
+        screenshots=False if no_screenshots else None, recheck=recheck,
     )  # fmt: skip
     for line in summary.lines():
         click.echo(line)

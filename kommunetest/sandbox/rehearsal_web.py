@@ -113,7 +113,7 @@ def check_simulated_nation(settings: Settings, store: Store, round_name: str, re
             echo(f"Chromium: JavaScript pages, mobile view, screenshots and accessibility for {len(sample)} "
                  f"municipalities ({', '.join(sample)})")  # fmt: skip
             full = check_round(settings, store, round_name, municipalities=sample, resolver=resolver,
-                               site_urls=urls, browser=True, year=year)  # fmt: skip
+                               site_urls=urls, browser=True, year=year, recheck=True)  # fmt: skip
             for line in full.lines():
                 echo(line)
     truth = truth_of(sites)

@@ -127,14 +127,17 @@ def check_round(
     browser: bool | None = None,
     screenshots: bool | None = None,
     year: int | None = None,
+    recheck: bool = False,
 ) -> WebCheckSummary:
     """Check the round's web items (see the module doc). `resolver` maps host names to loopback addresses
     (the rehearsal's simulated sites); `site_urls` overrides the register's website per kommunenummer;
-    `browser`/`screenshots` default to the settings; `year` (the fee year to read) to the round's start."""
+    `browser`/`screenshots` default to the settings; `year` (the fee year to read) to the round's start.
+    A site already checked with status ok and every item observed is skipped (an interrupted round goes on
+    where it stopped, and sites that failed are tried again) unless `recheck`."""
     return asyncio.run(
         check_round_async(
             settings, store, round_name, municipalities=municipalities, progress=progress, resolver=resolver,
-            live=live, site_urls=site_urls, browser=browser, screenshots=screenshots, year=year,
+            live=live, site_urls=site_urls, browser=browser, screenshots=screenshots, year=year, recheck=recheck,
         )
     )  # fmt: skip
 
@@ -152,6 +155,7 @@ async def check_round_async(
     browser: bool | None = None,
     screenshots: bool | None = None,
     year: int | None = None,
+    recheck: bool = False,
 ) -> WebCheckSummary:
     web = settings.web
     if live and not web.live:
@@ -183,6 +187,9 @@ async def check_round_async(
         assert spec is not None
         by_muni.setdefault(p["kommunenummer"], []).append(ItemPlan(p["id"], p["scenario_id"], spec))
     use_browser = web.browser if browser is None else browser
+    urls = _site_urls(rows, site_urls)
+    skipped = set() if recheck else _checked_already(store, round_name, by_muni, use_browser, urls)
+    by_muni = {knr: items for knr, items in by_muni.items() if knr not in skipped}
     opts = Options(
         year=year or rnd["start_date"].year,
         browser=None,
@@ -191,11 +198,12 @@ async def check_round_async(
         max_renders=web.max_js_renders_per_site,
         existing_shots=screenshot_versions(store.round_evidence(round_name, kinds=["screenshot"])),
     )
-    urls = _site_urls(rows, site_urls)
     resolver = expand_resolver(resolver, urls.values())
     works = [SiteWork(r["kommunenummer"], r["name"], urls[r["kommunenummer"]], by_muni[r["kommunenummer"]], opts)
              for r in rows if r["kommunenummer"] in by_muni]  # fmt: skip
-    summary = WebCheckSummary(round_name)
+    summary = WebCheckSummary(round_name, skipped=len(skipped))
+    if not works:
+        return summary
     t0 = time.monotonic()
     session = BrowserSession(web, resolver=resolver, live=live) if use_browser else None
     async with Fetcher(settings, resolver=resolver, live=live) as fetcher:
@@ -215,6 +223,32 @@ async def check_round_async(
     summary.wall_s = time.monotonic() - t0
     summary.sites.sort(key=lambda s: s.kommunenummer)
     return summary
+
+
+def _checked_already(
+    store: Store,
+    round_name: str,
+    by_muni: Mapping[str, list[ItemPlan]],
+    use_browser: bool,
+    urls: Mapping[str, str | None],
+) -> set[str]:
+    """Municipalities whose site (the same address) was checked with status ok and whose every item has its
+    observations."""
+    ok = {
+        s["kommunenummer"] for s in store.web_sites(round_name)
+        if s["status"] == "ok" and s["site_url"] == urls.get(s["kommunenummer"])
+    }  # fmt: skip
+    candidates = {knr: items for knr, items in by_muni.items() if knr in ok}
+    if not candidates:
+        return set()
+    ids = [it.probe_id for items in candidates.values() for it in items]
+    have = {(o["probe_id"], o["key"]) for o in store.observations(round_name, kind="web_item", probe_ids=ids)}
+    keys = ("desktop", "mobile") if use_browser else ("desktop",)
+    return {
+        knr
+        for knr, items in candidates.items()
+        if all((it.probe_id, k) in have for it in items for k in keys)
+    }
 
 
 async def _run(settings: Settings, store: Store, round_name: str, works: list[SiteWork], fetcher: Fetcher,

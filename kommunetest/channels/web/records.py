@@ -50,6 +50,7 @@ class WebCheckSummary:
     blocked: int = 0  # browser requests the loopback guard refused
     observations: int = 0
     evidence: int = 0
+    skipped: int = 0  # sites already checked, left alone (resume)
 
     @property
     def pages(self) -> int:
@@ -76,7 +77,12 @@ class WebCheckSummary:
         st = self.statuses()
         ok = st.get("ok", 0)
         out = [
-            f"web check {self.round_name}: {len(self.sites)} sites in {self.wall_s:.1f} s",
+            f"web check {self.round_name}: {len(self.sites)} sites in {self.wall_s:.1f} s"
+            + (
+                f" ({self.skipped} checked already, skipped; --recheck checks them again)"
+                if self.skipped
+                else ""
+            ),
             f"  sites: ok {ok}, failed {len(self.sites) - ok}"
             + (
                 f" ({counts(Counter({k: v for k, v in st.items() if k != 'ok'}))})"
