@@ -164,7 +164,12 @@ def test_an_invalid_form_on_a_phone_shows_the_error_list_in_view(phone_app: Phon
     assert submit_call(page).status == 422
     state = error_list(page)
     assert state is not None and state["visible"] and 0 <= state["top"] < state["height"], state
-    assert state["focused"], state  # keyboard and screen-reader users land on the list of what to fix
+    # Keyboard and screen-reader users land on the list of what to fix (autofocus runs just after load).
+    page.wait_for_function(
+        "() => { const e = document.getElementById('form-errors');"
+        " return !!e && (e === document.activeElement || e.contains(document.activeElement)); }",
+        timeout=5000,
+    )
     no_sideways_scroll(page)
     assert page.locator("#seconds_to_human").input_value() == "tjue"
     assert page.locator('input[name="outcome"][value="reached"]').is_checked()
