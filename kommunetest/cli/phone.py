@@ -77,11 +77,13 @@ def add(app: App, username: str, display_name: str, coordinator: bool, password_
 @pass_app
 def list_(app: App, as_json: bool) -> None:
     """Accounts with their role and state (no passwords)."""
+    from kommunetest.channels.phone.accounts import is_locked
+
     rows = app.store().testers()
     now = datetime.now(UTC)
     out = [
         {"username": r["username"], "name": r["display_name"], "role": r["role"], "active": r["active"],
-         "locked": r["locked_until"] is not None and r["locked_until"] > now,
+         "locked": is_locked(r, now),
          "last_login": r["last_login_at"].isoformat() if r["last_login_at"] else None}
         for r in rows
     ]  # fmt: skip

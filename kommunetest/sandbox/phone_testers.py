@@ -135,7 +135,7 @@ class _Tester:
         knr = probe_id.split(":")[-2]
         truth = simulate_call(probe_id, questions, self.seed, knr)
         self.truth[probe_id] = truth
-        when = self._first_time(probe_id, page)
+        when = self._first_time(page)
         for attempt, outcome in enumerate(truth.outcomes, start=1):
             if attempt > 1:
                 page = LexborHTMLParser(self._timed("open", "GET", href).text)
@@ -154,13 +154,13 @@ class _Tester:
         self.latencies[action].append(time.perf_counter() - t0)
         return r
 
-    def _first_time(self, probe_id: str, page: LexborHTMLParser) -> datetime:
-        """The planned time of the call, as the list shows it; else 10:00 on a working day."""
+    def _first_time(self, page: LexborHTMLParser) -> datetime:
+        """The planned time of the call, as the call page shows it (every phone probe is planned)."""
         node = page.css_first("[data-planned]")
-        if node is not None and node.attributes.get("data-planned"):
-            return datetime.fromisoformat(node.attributes["data-planned"] or "").astimezone(self.tz)
-        rng = random.Random(probe_id)
-        return datetime(2026, 3, 2, 10, rng.randrange(60), tzinfo=self.tz)
+        planned = node.attributes.get("data-planned") if node is not None else None
+        if not planned:
+            raise ValueError("the call page shows no planned time")
+        return datetime.fromisoformat(planned).astimezone(self.tz)
 
     def _form(self, page: LexborHTMLParser, t: SimulatedCall, outcome: str, when: datetime,
               knr: str) -> dict[str, str]:  # fmt: skip

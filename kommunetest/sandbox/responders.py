@@ -58,6 +58,7 @@ PROFILES: dict[str, Profile] = {
     "taus": Profile("taus", {"silence": 0.7, "receipt_only": 0.15, "answer": 0.15}, 12.0),
     "død": Profile("død", {"bounce": 1.0}, 0.0),
 }  # fmt: skip
+FOLLOW_UP_OUTCOMES = {"answer": 0.6, "receipt_answer": 0.1, "interim_answer": 0.1, "silence": 0.2}
 PROFILE_WEIGHTS = {"rask": 0.35, "arkiv": 0.25, "travel": 0.15, "treg": 0.15, "taus": 0.07}
 
 
@@ -156,14 +157,13 @@ class Responders:
         domain = domain_of(q.recipient) or f"{q.kommunenummer}.sim.kommunetest.test"
         ctx = T.Context(q.municipality, domain, q.recipient, q.persona_name, q.persona_email, q.subject, q.body,
                         q.message_id, q.sent_at)  # fmt: skip
-        outcome = _draw(rng, profile.outcomes)
         if q.part == "follow_up":
             # It answered the first question from this address: it does not bounce now, and a follow-up in
             # the same thread is answered more often than not (the archive may acknowledge it again).
             rng = random.Random(f"{self.seed}:follow-up:{q.probe_id or q.message_id}")
-            outcome = _draw(
-                rng, {"answer": 0.6, "receipt_answer": 0.1, "interim_answer": 0.1, "silence": 0.2}
-            )
+            outcome = _draw(rng, FOLLOW_UP_OUTCOMES)
+        else:
+            outcome = _draw(rng, profile.outcomes)
         replies: list[PlannedReply] = []
 
         def add(kind: str, style: str, at: datetime, raw: bytes, mid: str, grade: str | None = None) -> None:

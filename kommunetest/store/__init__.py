@@ -23,7 +23,7 @@ __all__ = ["PROBE_STATUSES", "Store", "probe_id"]
 
 
 class Store(
-    RoundsMixin, ObservationsMixin, EvidenceMixin, ScoresMixin, OutboxMixin, MailMixin, WebMixin, PhoneMixin
+    RoundsMixin, PhoneMixin, ObservationsMixin, EvidenceMixin, ScoresMixin, OutboxMixin, MailMixin, WebMixin
 ):
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Store:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from kommunetest.store import schema as t
 from kommunetest.store.base import StoreBase
@@ -38,15 +38,20 @@ class ObservationsMixin(StoreBase):
         }
         o = t.observations
         with self.begin() as conn:
-            inserted = self.insert_ignore(conn, o, [row], ["probe_id", "key"])
-            if not inserted and replace:
-                conn.execute(
-                    update(o)
-                    .where(o.c.probe_id == probe_id, o.c.key == key)
-                    .values({k: v for k, v in row.items() if k not in ("probe_id", "key")})
-                )
+            self.put_observation(conn, row, replace=replace)
             found = conn.execute(select(o).where(o.c.probe_id == probe_id, o.c.key == key)).mappings().one()
             return dict(found)
+
+    def put_observation(self, conn: Connection, row: dict[str, Any], *, replace: bool) -> None:
+        """Insert one observation row inside the caller's transaction; an existing (probe, key) keeps its
+        row unless `replace`."""
+        o = t.observations
+        if not self.insert_ignore(conn, o, [row], ["probe_id", "key"]) and replace:
+            conn.execute(
+                update(o)
+                .where(o.c.probe_id == row["probe_id"], o.c.key == row["key"])
+                .values({k: v for k, v in row.items() if k not in ("probe_id", "key")})
+            )
 
     def observations(
         self, round_name: str, *, kind: str | None = None, probe_ids: Sequence[str] | None = None

@@ -14,10 +14,17 @@ from sqlalchemy.exc import IntegrityError
 
 from kommunetest.errors import ConflictError, NotFoundError, UsageError
 from kommunetest.store import schema as t
-from kommunetest.store.base import StoreBase
+from kommunetest.store.observations import ObservationsMixin
 
 
-class PhoneMixin(StoreBase):
+def edited_meanwhile() -> ConflictError:
+    return ConflictError(
+        "this call was saved by someone else while you were editing it",
+        hint="open the call again to see what was saved, then make your change on top of it",
+    )
+
+
+class PhoneMixin(ObservationsMixin):
     # ------------------------------------------------------------ testers
 
     def add_tester(self, username: str, display_name: str, role: str, password_hash: str) -> dict[str, Any]:
@@ -172,29 +179,16 @@ class PhoneMixin(StoreBase):
                 conn.execute(update(p).where(p.c.id == row["probe_id"]).values(updated_at=now))
                 n = conn.execute(select(func.count()).select_from(e).where(e.c.probe_id == row["probe_id"]))
                 if int(n.scalar_one()) != expected_entries:
-                    raise ConflictError(
-                        "this call was saved by someone else while you were editing it",
-                        hint="open the call again to see what was saved, then make your change on top of it",
-                    )
+                    raise edited_meanwhile()
                 pk = conn.execute(e.insert().values(**{"created_at": now, "reason": None, **row}))
                 stored = dict(
                     conn.execute(select(e).where(e.c.id == pk.inserted_primary_key[0])).mappings().one()
                 )
-                key = (o.c.probe_id == row["probe_id"]) & (o.c.key == "result")
-                if observation is None:
-                    ids = [i for (i,) in conn.execute(select(o.c.id).where(key))]
-                    if ids:
-                        conn.execute(
-                            update(t.evidence)
-                            .where(t.evidence.c.observation_id.in_(ids))
-                            .values(observation_id=None)
-                        )
-                        conn.execute(delete(o).where(o.c.id.in_(ids)))
+                if observation is None:  # no evidence row points at a phone observation: nothing to unlink
+                    conn.execute(delete(o).where(o.c.probe_id == row["probe_id"], o.c.key == "result"))
                 else:
-                    values = {"recorded_at": now, **observation}
-                    if not self.insert_ignore(conn, o, [{"probe_id": row["probe_id"], "key": "result", **values}],
-                                              ["probe_id", "key"]):  # fmt: skip
-                        conn.execute(update(o).where(key).values(**values))
+                    obs = {"probe_id": row["probe_id"], "key": "result", "recorded_at": now, **observation}
+                    self.put_observation(conn, obs, replace=True)
                 conn.execute(update(p).where(p.c.id == row["probe_id"]).values(**probe, updated_at=now))
                 if evidence is not None:
                     self.insert_ignore(conn, t.evidence, [{"created_at": now, "observation_id": None, **evidence}],
@@ -205,10 +199,7 @@ class PhoneMixin(StoreBase):
                 again = conn.execute(select(e).where(e.c.nonce == row["nonce"])).mappings().first()
             if again is not None:
                 return dict(again), False
-            raise ConflictError(
-                "this call was saved by someone else while you were editing it",
-                hint="open the call again to see what was saved, then make your change on top of it",
-            ) from err
+            raise edited_meanwhile() from err
 
     def phone_entries(self, probe_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Every revision of the probes' entries, oldest first."""

@@ -215,8 +215,7 @@ def _decide(mail: ParsedMail, new: str, quoted: str, question: str | None) -> tu
     # promise, it sends the citizen elsewhere ("som vil kontakte deg" is then someone else's promise).
     forwards = [h for h in scan.of("referral") if h.phrase.label in _FORWARD_LABELS]
     external = bool(forwards) and bool(_EXTERNAL.search(new) or _COMPANY.search(new))
-    promise = [h for h in scan.of("interim") if h.sentence not in {f.sentence for f in forwards}]
-    promise += [h for h in scan.of("interim") if h.sentence in {f.sentence for f in forwards}]
+    promise = scan.of("interim")
     if forwards and promise and not external and not content.answers:
         reasons = [_hit_reason(h, "forwarded inside the municipality") for h in forwards]
         reasons += [_hit_reason(h, "interim phrase") for h in promise]

@@ -66,6 +66,10 @@ def set_active(store: Store, username: str, active: bool) -> None:
         store.end_sessions(row["id"])
 
 
+def is_locked(row: dict[str, Any], now: datetime | None = None) -> bool:
+    return row["locked_until"] is not None and row["locked_until"] > (now or datetime.now(UTC))
+
+
 def require_tester(store: Store, username: str) -> dict[str, Any]:
     row = store.tester(username=username.strip().lower())
     if row is None:
@@ -86,7 +90,7 @@ def authenticate(
     if row is None:
         check_password_hash(_DUMMY_HASH, password)
         raise wrong
-    if row["locked_until"] is not None and row["locked_until"] > now:
+    if is_locked(row, now):
         minutes = max(1, round((row["locked_until"] - now).total_seconds() / 60))
         raise AccessDenied(
             "this account is locked after too many failed logins",

@@ -15,14 +15,21 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Flask, Response, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from kommunetest.channels.phone.accounts import authenticate, create_tester, set_active, set_password
+from kommunetest.channels.phone.accounts import (
+    authenticate,
+    create_tester,
+    is_locked,
+    set_active,
+    set_password,
+)
 from kommunetest.channels.phone.assign import assign_round, progress, reassign
 from kommunetest.channels.phone.calls import PhoneDesk
-from kommunetest.channels.phone.entry import OUTCOMES, QUESTION_GRADES, form_from_data
+from kommunetest.channels.phone.entry import form_from_data
 from kommunetest.channels.phone.export import entries_csv
 from kommunetest.errors import (
     AccessDenied,
@@ -68,7 +75,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     desk = PhoneDesk(store, bank, settings)
-    app.extensions["kommunetest.desk"] = desk
+    min_length = ps.min_password_length
     app.jinja_env.globals.update(_=_, ngettext=ngettext, translate=translate, csrf=_csrf_token)
     app.jinja_env.filters.update(when=lambda v: format_datetime(v, tz=settings.calendar.timezone))
 
@@ -84,7 +91,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
                 g.tester = row
             else:
                 session.clear()
-        if request.method == "POST" and request.endpoint not in ("static",):
+        if request.method == "POST" and request.endpoint != "static":
             sent = request.form.get("csrf", "")
             if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
                 return _page(
@@ -143,8 +150,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
         try:
             tester = authenticate(store, username, request.form.get("password", ""), settings.phone)
         except AccessDenied as e:
-            text = translate(e.message) + (f" ({translate(e.hint)})" if e.hint else "")
-            return _page("login.html", 401, error=text, username=username, next=target)
+            return _page("login.html", 401, error=_message(e), username=username, next=target)
         session.clear()
         session.permanent = True
         session.update(tester_id=tester["id"], epoch=tester["session_epoch"], csrf=secrets.token_urlsafe(24))
@@ -162,7 +168,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
     def calls() -> Any:
         now = datetime.now(UTC)
         rows = desk.calls(tester_id=g.tester["id"])
-        groups = _group_calls(rows, now, settings)
+        groups = _group_calls(rows, now, desk.tz)
         return _page("calls.html", 200, groups=groups, total=len(rows), saved=request.args.get("saved"))
 
     @app.get("/call/<path:probe_id>")
@@ -182,15 +188,13 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
             k: v for k, v in f.items() if k not in ("csrf", "nonce", "attempt", "base_revision", "reason")
         }
         try:
-            desk.record(probe_id, g.tester, form, nonce=f.get("nonce", ""), attempt=attempt,
-                                           base_revision=base, reason=f.get("reason", ""))  # fmt: skip
+            desk.record(probe_id, g.tester, form, nonce=f.get("nonce", ""), attempt=attempt, base_revision=base,
+                        reason=f.get("reason", ""))  # fmt: skip
         except (ValidationError, UsageError, ConflictError) as e:
             c = desk.call(probe_id, g.tester)
             status = STATUS.get(type(e), 400)
             problems = e.problems if isinstance(e, ValidationError) else None
-            message = (
-                None if problems else translate(e.message) + (f" ({translate(e.hint)})" if e.hint else "")
-            )
+            message = None if problems else _message(e)
             return _call_page(desk, c, edit=attempt if base else None, form=dict(f), problems=problems,
                               status=status, message=message)  # fmt: skip
         return redirect(url_for("calls", saved=probe_id))
@@ -200,8 +204,8 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
     @app.get("/coordinator")
     @login_required(coordinator=True)
     def coordinator() -> Any:
-        rounds = [r for r in store.list_rounds() if store.phone_calls(round_name=r["name"])]
-        return _page("coordinator.html", 200, rounds=[progress(desk, r["name"]) for r in rounds])
+        counts = [progress(desk, r["name"]) for r in store.list_rounds()]
+        return _page("coordinator.html", 200, rounds=[c for c in counts if c["calls"]])
 
     @app.get("/coordinator/<round_name>")
     @login_required(coordinator=True)
@@ -217,7 +221,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
             if (not state or r["state"].status == state)
             and (not who or names.get(r["tester_id"], "-") == who or (who == "-" and r["tester_id"] is None))
         ]  # fmt: skip
-        return _page("round.html", 200, round_name=round_name, summary=progress(desk, round_name),
+        return _page("round.html", 200, round_name=round_name, summary=progress(desk, round_name, rows),
                      rows=shown, names=names, testers=[t for t in testers if t["active"]], state=state,
                      who=who, note=request.args.get("note"))  # fmt: skip
 
@@ -249,7 +253,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
     @app.get("/accounts")
     @login_required(coordinator=True)
     def accounts() -> Any:
-        return _accounts_page(store, 200, note=request.args.get("note"))
+        return _accounts_page(store, 200, min_length, note=request.args.get("note"))
 
     @app.post("/accounts")
     @login_required(coordinator=True)
@@ -260,9 +264,8 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
                                 display_name=f.get("name", ""),
                                 role="coordinator" if f.get("role") == "coordinator" else "tester")  # fmt: skip
         except UsageError as e:
-            return _accounts_page(
-                store, 400, error=_message(e), form={k: f.get(k, "") for k in ("username", "name", "role")}
-            )
+            form = {k: f.get(k, "") for k in ("username", "name", "role")}
+            return _accounts_page(store, 400, min_length, error=_message(e), form=form)
         return redirect(url_for("accounts", note=_("Account {name} created.", name=row["username"])))
 
     @app.post("/accounts/<username>/active")
@@ -270,7 +273,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
     def account_active(username: str) -> Any:
         on = request.form.get("active") == "on"
         if not on and username == g.tester["username"]:
-            return _accounts_page(store, 400, error=_("You cannot switch off your own account."))
+            return _accounts_page(store, 400, min_length, error=_("You cannot switch off your own account."))
         set_active(store, username, on)
         note = (
             _("{name} is switched on.", name=username) if on else _("{name} is switched off.", name=username)
@@ -283,7 +286,7 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
         try:
             set_password(store, username, request.form.get("password", ""), settings.phone)
         except UsageError as e:
-            return _accounts_page(store, 400, error=_message(e))
+            return _accounts_page(store, 400, min_length, error=_message(e))
         return redirect(
             url_for("accounts", note=_("New password for {name}; the account is unlocked.", name=username))
         )
@@ -298,18 +301,19 @@ def create_app(settings: Settings, store: Store, bank: QuestionBank) -> Flask:
     return app
 
 
+def _with_hint(message: str | None, hint: str | None) -> str:
+    return translate(message) + (f" ({translate(hint)})" if hint else "")
+
+
 def _message(e: KommunetestError) -> str:
-    return translate(e.message) + (f" ({translate(e.hint)})" if e.hint else "")
+    return _with_hint(e.message, e.hint)
 
 
-def _accounts_page(store: Store, status: int, *, note: str | None = None, error: str | None = None,
-                   form: dict[str, str] | None = None) -> Response:  # fmt: skip
-    now = datetime.now(UTC)
-    rows = [
-        {**t, "locked": t["locked_until"] is not None and t["locked_until"] > now} for t in store.testers()
-    ]
+def _accounts_page(store: Store, status: int, min_length: int, *, note: str | None = None,
+                   error: str | None = None, form: dict[str, str] | None = None) -> Response:  # fmt: skip
+    rows = [{**t, "locked": is_locked(t)} for t in store.testers()]
     return _page("accounts.html", status, rows=rows, note=note, error=error, form=form or {},
-                 min_length=current_app.extensions["kommunetest.desk"].settings.phone.min_password_length)  # fmt: skip
+                 min_length=min_length)  # fmt: skip
 
 
 def _csrf_token() -> str:
@@ -334,11 +338,8 @@ def _page(template: str, status: int, **context: Any) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
-def _group_calls(rows: list[dict[str, Any]], now: datetime, settings: Settings) -> list[dict[str, Any]]:
+def _group_calls(rows: list[dict[str, Any]], now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
     """Today's calls and retries due first, then later ones, then those done."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(settings.calendar.timezone)
     today = now.astimezone(tz).date()
     due, later, done = [], [], []
     for r in rows:
@@ -376,13 +377,11 @@ def _call_page(
             "started_at": datetime.now(UTC).astimezone(desk.tz).strftime("%Y-%m-%dT%H:%M"),
         }
         attempt, base = state.attempt, 0
-    errors = {
-        p.field: translate(p.message) + (f" ({translate(p.hint)})" if p.hint else "") for p in problems or []
-    }
+    errors = {p.field: _with_hint(p.message, p.hint) for p in problems or []}
     return _page(
         "call.html", status, call=c, scenario=scenario, spec=spec, state=state, values=values, errors=errors,
-        message=message, attempt=attempt, base=base, nonce=desk.new_nonce(), outcomes=OUTCOMES,
-        grades=QUESTION_GRADES, can_record=edit is not None or state.status != "done",
+        message=message, attempt=attempt, base=base, nonce=desk.new_nonce(),
+        can_record=edit is not None or state.status != "done",
         max_attempts=desk.settings.phone.attempts, max_wait_min=format_number(desk.settings.phone.max_wait_s / 60, digits=1).replace(",0", ""),
         window=(desk.settings.rounds.call_window_start, desk.settings.rounds.call_window_end),
         history=sorted(c["entries"], key=lambda e: (e["attempt"], e["revision"]), reverse=True),

@@ -89,15 +89,15 @@ def _day(call: dict[str, Any], tz: ZoneInfo) -> Any:
     return call["planned_at"].astimezone(tz).date() if call["planned_at"] else None
 
 
-def progress(desk: PhoneDesk, round_name: str) -> dict[str, Any]:
-    """Counts for the coordinator: by state, by tester, and how many calls reached someone."""
-    calls = desk.calls(round_name=round_name)
+def progress(desk: PhoneDesk, round_name: str, calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Counts for the coordinator: by state, by tester, and how many calls reached someone. `calls`: the
+    round's calls from `desk.calls`, when the caller has them already."""
+    calls = desk.calls(round_name=round_name) if calls is None else calls
     names = {t["id"]: t["username"] for t in desk.store.testers()}
     by_state = Counter(c["state"].status for c in calls)
     by_tester: dict[str, Counter[str]] = defaultdict(Counter)
     for c in calls:
-        who = names.get(c["tester_id"], "") if c["tester_id"] is not None else ""
-        by_tester[who][c["state"].status] += 1
+        by_tester[names.get(c["tester_id"], "")][c["state"].status] += 1
     done = [c for c in calls if c["state"].status == "done"]
     return {
         "round": round_name,

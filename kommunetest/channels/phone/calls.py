@@ -30,6 +30,7 @@ from kommunetest.i18n import Msg
 from kommunetest.scenarios import PhoneSpec, QuestionBank, Scenario
 from kommunetest.settings import Settings
 from kommunetest.store import Store
+from kommunetest.store.phone import edited_meanwhile
 
 SOURCE = "phone-app"
 OFFICER_WITHIN_S = 60
@@ -95,9 +96,7 @@ def observation_value(state: CallState, spec: PhoneSpec) -> tuple[str, dict[str,
         "officer_within_60s": bool(reached and officer and wait is not None and wait <= OFFICER_WITHIN_S),
         "extra": {k: v for k, v in (final.get("extra") or {}).items() if k not in private},
         "warnings": [
-            w["text"] if isinstance(w, dict) else str(w)
-            for a in sorted(state.attempts)
-            for w in state.attempts[a]["data"].get("warnings", [])
+            w["text"] for a in sorted(state.attempts) for w in state.attempts[a]["data"].get("warnings", [])
         ],
         "revisions": sum(a["revision"] for a in state.attempts.values()),
     }
@@ -118,10 +117,7 @@ class PhoneDesk:
     # ------------------------------------------------------------ reading
 
     def spec(self, scenario_id: str) -> tuple[Scenario, PhoneSpec]:
-        try:
-            s = self.bank.get(scenario_id)
-        except NotFoundError:
-            s = None
+        s = self.bank.get(scenario_id) if scenario_id in self.bank else None
         if s is None or s.phone is None:
             raise NotFoundError(
                 Msg("the question bank has no phone script {id}", id=scenario_id),
@@ -241,10 +237,7 @@ class PhoneDesk:
                 )
             return
         if current is None or current["revision"] != base:
-            raise ConflictError(
-                "this call was saved by someone else while you were editing it",
-                hint="open the call again to see what was saved, then make your change on top of it",
-            )
+            raise edited_meanwhile()
         later = [a for a in state.attempts if a > attempt]
         if later and entry.outcome == "reached":
             raise ConflictError(

@@ -63,14 +63,7 @@ class CallEntry:
             "extra": dict(self.extra),
             "notes": self.notes,
             # Kept as template and values, so the app can show them in the tester's language later.
-            "warnings": [
-                {
-                    "text": str(w),
-                    "template": getattr(w, "template", str(w)),
-                    "values": getattr(w, "values", {}),
-                }
-                for w in self.warnings
-            ],
+            "warnings": [{"text": str(w), "template": w.template, "values": w.values} for w in self.warnings],
         }
 
 
@@ -101,6 +94,11 @@ class _Reader:
 
     def fail(self, name: str, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(FORM, message, field=name, hint=hint))
+
+    def require(self, name: str, present: bool, message: Msg, hint: Msg) -> None:
+        """A missing value is a problem, unless the field has one already (a value that could not be read)."""
+        if not present and not any(p.field == name for p in self.problems):
+            self.fail(name, message, hint)
 
     def text(self, name: str, limit: int = 4000) -> str:
         value = (self.form.get(name) or "").strip()
@@ -253,25 +251,27 @@ def _extra(r: _Reader, f: LogField) -> Any:
 
 
 def _check_reached(r: _Reader, entry: CallEntry, spec: PhoneSpec, max_wait_s: int) -> None:
-    if entry.seconds_to_human is None and not any(p.field == "seconds_to_human" for p in r.problems):
-        r.fail(
-            "seconds_to_human",
-            Msg("is missing"),
-            Msg("give the seconds until a person answered (0 if at once)"),
-        )
-    if entry.courtesy is None and not any(p.field == "courtesy" for p in r.problems):
-        r.fail("courtesy", Msg("is missing"), Msg("rate courtesy from 3 (very good) to 0 (poor)"))
-    if entry.case_officer_reached is None and not any(p.field == "case_officer_reached" for p in r.problems):
-        r.fail(
-            "case_officer_reached",
-            Msg("is missing"),
-            Msg("say whether you reached a case officer or specialist"),
-        )
+    r.require(
+        "seconds_to_human",
+        entry.seconds_to_human is not None,
+        Msg("is missing"),
+        Msg("give the seconds until a person answered (0 if at once)"),
+    )
+    r.require(
+        "courtesy",
+        entry.courtesy is not None,
+        Msg("is missing"),
+        Msg("rate courtesy from 3 (very good) to 0 (poor)"),
+    )
+    r.require(
+        "case_officer_reached",
+        entry.case_officer_reached is not None,
+        Msg("is missing"),
+        Msg("say whether you reached a case officer or specialist"),
+    )
     for q in spec.questions:
-        if q.id not in entry.questions and not any(p.field == f"q_{q.id}" for p in r.problems):
-            r.fail(
-                f"q_{q.id}", Msg("has no grade"), Msg("grade the answer to this question, or ‘not answered’")
-            )
+        r.require(f"q_{q.id}", q.id in entry.questions, Msg("has no grade"),
+                  Msg("grade the answer to this question, or ‘not answered’"))  # fmt: skip
     s, total = entry.seconds_to_human, entry.total_wait_s
     if s is not None and total is not None and total < s:
         r.fail("total_wait_s", Msg("{total} s is less than the {s} s until a person answered", total=total, s=s),
